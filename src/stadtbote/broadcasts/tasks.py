@@ -1,0 +1,46 @@
+"""Background jobs for posts. Payloads carry nothing: the rows in the database are the work."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from stadtbote.broadcasts import actions
+from stadtbote.broadcasts.models import Delivery
+from stadtbote.channels import dispatch
+from stadtbote.channels.models import TrackedMessage
+from stadtbote.channels.sending import Outgoing
+from stadtbote.channels.types import OutboundMessage
+from stadtbote.subscribers.models import Subscriber
+
+BATCH = 200
+
+
+def _build(row: TrackedMessage) -> Outgoing | str:
+    assert isinstance(row, Delivery)
+    # Checked at send time, not only at fan-out: a Stop is honoured before the next send.
+    if row.subscriber.status != Subscriber.Status.ACTIVE:
+        return "unsubscribed"
+    message = OutboundMessage(text=row.post.text, preview_url=True, tracker=f"d{row.pk}")
+    return Outgoing(to=row.subscriber.phone, message=message)
+
+
+def dispatch_once(batch: int = BATCH) -> int:
+    """Claim and send one batch; returns how many rows were claimed."""
+    ids = dispatch.claim(Delivery.objects.order_by("id"), batch)
+    if ids:
+        dispatch.send_claimed(Delivery.objects.select_related("post", "subscriber"), ids, _build)
+    return len(ids)
+
+
+@db_task()
+def dispatch_deliveries() -> None:
+    while dispatch_once():
+        pass
+    actions.finish_completed_posts()
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_deliveries() -> None:
+    dispatch.release_stale_claims(Delivery)
+    dispatch_deliveries.call_local()

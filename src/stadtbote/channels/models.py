@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InboundWebhook(models.Model):
+    """A webhook body exactly as received, stored before it is acknowledged.
+
+    Unique by content hash so that Meta's retries of the same bytes are stored once. The worker
+    applies each row once, inside the transaction that marks it applied.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPLIED = "applied", _("applied")
+        MALFORMED = "malformed", _("malformed")
+        FAILED = "failed", _("failed")  # well-formed, but applying it raised; kept to inspect
+
+    channel = models.CharField(max_length=20, default="whatsapp")
+    body = models.BinaryField()
+    content_hash = models.CharField(max_length=64, unique=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="inbound_pending_idx",
+                condition=models.Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Webhook {self.pk} ({self.state})"
+
+
+class StatusEvent(models.Model):
+    """Every status Meta reported for a message we sent, once per (message, status).
+
+    Kept separately from the message rows because a status can arrive before the sender has
+    recorded the message id; the sender applies the statuses already known after recording it.
+    """
+
+    message_id = models.CharField(max_length=128)
+    status = models.CharField(max_length=10)
+    occurred_at = models.DateTimeField()
+    error_code = models.IntegerField(null=True, blank=True)
+    error_title = models.CharField(max_length=200, blank=True)
+    pricing_category = models.CharField(max_length=40, blank=True)
+    billable = models.BooleanField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message_id", "status"], name="status_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.status}"
+
+
+class SendState(models.IntegerChoices):
+    """Ordered: a message only ever moves to a higher state (a late `delivered` after `read`
+    changes nothing). FAILED is last because nothing follows a failure."""
+
+    QUEUED = 0, _("queued")
+    SENDING = 10, _("sending")
+    ACCEPTED = 15, _("accepted by the platform")
+    SENT = 20, _("sent")
+    DELIVERED = 30, _("delivered")
+    READ = 40, _("read")
+    FAILED = 50, _("failed")
+
+
+class TrackedMessage(models.Model):
+    """Fields shared by everything Stadtbote sends and follows up through status events."""
+
+    state = models.PositiveSmallIntegerField(choices=SendState.choices, default=SendState.QUEUED)
+    message_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    error_code = models.IntegerField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True

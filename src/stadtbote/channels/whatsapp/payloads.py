@@ -1,0 +1,33 @@
+"""Neutral OutboundMessage -> the Graph API request body (contract section 1.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stadtbote.channels.types import OutboundMessage
+
+
+def build(to: str, message: OutboundMessage) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+    }
+    if message.buttons:
+        body["type"] = "interactive"
+        body["interactive"] = {
+            "type": "button",
+            "body": {"text": message.text},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": b.id, "title": b.title}}
+                    for b in message.buttons
+                ]
+            },
+        }
+    else:
+        body["type"] = "text"
+        body["text"] = {"body": message.text, "preview_url": message.preview_url}
+    if message.tracker:
+        body["biz_opaque_callback_data"] = message.tracker
+    return body

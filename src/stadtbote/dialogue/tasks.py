@@ -1,0 +1,60 @@
+"""Background jobs for the chat: apply stored webhooks, send queued replies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from stadtbote.channels import dispatch, inbound
+from stadtbote.channels.models import TrackedMessage
+from stadtbote.channels.sending import Outgoing
+from stadtbote.channels.types import OutboundMessage
+from stadtbote.dialogue import router
+from stadtbote.dialogue.models import Reply
+
+BATCH = 100
+
+
+def on_webhook_stored(**_: Any) -> None:
+    apply_inbound()
+
+
+def apply_inbound_once() -> int:
+    return inbound.apply_pending(router.handle, batch_size=BATCH)
+
+
+@db_task()
+def apply_inbound() -> None:
+    while apply_inbound_once():
+        pass
+
+
+def _build(row: TrackedMessage) -> Outgoing | str:
+    assert isinstance(row, Reply)
+    message = OutboundMessage.from_json(row.content, tracker=f"r{row.pk}")
+    return Outgoing(to=row.subscriber.phone, message=message)
+
+
+def send_replies_once() -> int:
+    ids = dispatch.claim(Reply.objects.order_by("id"), BATCH)
+    if ids:
+        dispatch.send_claimed(Reply.objects.select_related("subscriber"), ids, _build)
+    return len(ids)
+
+
+@db_task()
+def send_replies() -> None:
+    while send_replies_once():
+        pass
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_dialogue() -> None:
+    """The safety net behind the immediate jobs: anything left behind is taken up here."""
+    dispatch.release_stale_claims(Reply)
+    while apply_inbound_once():
+        pass
+    while send_replies_once():
+        pass

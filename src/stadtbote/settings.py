@@ -1,0 +1,178 @@
+"""Django settings. Every value comes from the environment; see docs/operations.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from stadtbote.config import env, env_bool, env_int, env_required
+
+DATA_DIR = Path(env("STADTBOTE_DATA_DIR", str(Path.cwd() / "var")) or "var")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = env_required("STADTBOTE_SECRET_KEY")
+FIELD_KEY = env_required("STADTBOTE_FIELD_KEY")
+DEBUG = env_bool("STADTBOTE_DEBUG", False)
+ALLOWED_HOSTS = (env("STADTBOTE_ALLOWED_HOSTS", "127.0.0.1,localhost") or "").split(",")
+CSRF_TRUSTED_ORIGINS = [
+    o for o in (env("STADTBOTE_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "huey.contrib.djhuey",
+    "stadtbote.accounts",
+    "stadtbote.channels",
+    "stadtbote.subscribers",
+    "stadtbote.dialogue",
+    "stadtbote.broadcasts",
+    "stadtbote.worker",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "stadtbote.urls"
+ASGI_APPLICATION = "stadtbote.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, object]:
+    url = env("DATABASE_URL")
+    if url is None:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "stadtbote.sqlite3"),
+            "OPTIONS": {
+                # WAL lets the web process read while the worker writes; IMMEDIATE takes the
+                # write lock at BEGIN so two writers wait (busy timeout) instead of deadlocking.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+        }
+    config: dict[str, object] = dict(dj_database_url.parse(url, conn_max_age=60))
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "de"
+LANGUAGES = [("de", "Deutsch"), ("en", "English")]
+TIME_ZONE = "Europe/Berlin"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+# Static files (the admin's, later the newsroom's) are served by the app itself, found where
+# they live, so no collectstatic step is needed for a single-machine installation.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("STADTBOTE_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Meta sends webhook payloads of up to about 3 MB; anything larger is refused before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
+WEBHOOK_MAX_BYTES = 3 * 1024 * 1024
+
+REDIS_URL = env("REDIS_URL")
+
+WHATSAPP = {
+    "API_BASE_URL": (env("WHATSAPP_API_BASE_URL", "https://graph.facebook.com") or "").rstrip("/"),
+    "API_VERSION": env("WHATSAPP_API_VERSION", "v23.0"),
+    "ACCESS_TOKEN": env("WHATSAPP_ACCESS_TOKEN", ""),
+    "PHONE_NUMBER_ID": env("WHATSAPP_PHONE_NUMBER_ID", ""),
+    "BUSINESS_ACCOUNT_ID": env("WHATSAPP_BUSINESS_ACCOUNT_ID", ""),
+    "APP_SECRET": env("WHATSAPP_APP_SECRET", ""),
+    "VERIFY_TOKEN": env("WHATSAPP_VERIFY_TOKEN", ""),
+    "MESSAGES_PER_SECOND": env_int("WHATSAPP_MESSAGES_PER_SECOND", 80),
+}
+
+# Huey: durable SQLite queue with an in-process consumer by default, Redis when scaled.
+_huey_consumer = {"workers": env_int("STADTBOTE_WORKER_THREADS", 4), "worker_type": "thread"}
+if REDIS_URL:
+    HUEY: dict[str, object] = {
+        "name": "stadtbote",
+        "huey_class": "huey.RedisHuey",
+        "url": REDIS_URL,
+        "immediate": False,
+        "consumer": _huey_consumer,
+    }
+else:
+    HUEY = {
+        "name": "stadtbote",
+        "huey_class": "huey.SqliteHuey",
+        "filename": str(DATA_DIR / "queue.sqlite3"),
+        "immediate": False,
+        "consumer": _huey_consumer,
+    }
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("STADTBOTE_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "huey": {"level": "WARNING"},
+    },
+}
+
+# Where citizens read the privacy notice, and the version recorded with every consent.
+PUBLIC_URL = (env("STADTBOTE_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+PRIVACY_NOTICE_URL = env("STADTBOTE_PRIVACY_NOTICE_URL", f"{PUBLIC_URL}/datenschutz/")
+PRIVACY_NOTICE_VERSION = env("STADTBOTE_PRIVACY_NOTICE_VERSION", "2026-11")

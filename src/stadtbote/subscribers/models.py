@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from stadtbote.lib import crypto
+
+
+class Subscriber(models.Model):
+    """A citizen who wrote to the city's number. The phone number is stored encrypted and is
+    found through a keyed hash; it is decrypted only to send."""
+
+    class Status(models.TextChoices):
+        CONTACT = "contact", _("wrote, not subscribed")
+        PENDING = "pending", _("waiting for confirmation")
+        ACTIVE = "active", _("subscribed")
+        UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
+
+    phone_index = models.CharField(max_length=64, unique=True)
+    phone_encrypted = models.BinaryField()
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.CONTACT)
+    language = models.CharField(max_length=5, default="de")
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status"], name="subscriber_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Subscriber {self.pk} ({self.status})"
+
+    @property
+    def phone(self) -> str:
+        return crypto.decrypt(bytes(self.phone_encrypted))
+
+
+class AppendOnlyQuerySet(models.QuerySet["ConsentEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("the consent ledger is append-only")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("the consent ledger is append-only")
+
+
+class ConsentEvent(models.Model):
+    """One line of the consent ledger: who (pseudonymous), what, when, through which channel,
+    with the exact wording shown and the privacy-notice version. Never changed, never deleted
+    (guarded here and by database triggers, see migration 0002)."""
+
+    class Action(models.TextChoices):
+        REQUESTED = "requested", _("asked to subscribe")
+        CONFIRMED = "confirmed", _("confirmed the subscription (opt-in)")
+        WITHDRAWN = "withdrawn", _("unsubscribed (opt-out)")
+
+    # The subscriber's phone index, not a foreign key: erasing a subscriber must not have to
+    # touch the ledger, and the ledger alone must not name anyone.
+    subscriber_ref = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    channel = models.CharField(max_length=20, default="whatsapp")
+    wording = models.TextField()
+    notice_version = models.CharField(max_length=20)
+    source_message_id = models.CharField(max_length=128, blank=True)
+    occurred_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("the consent ledger is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("the consent ledger is append-only")
+
+
+class Topic(models.Model):
+    """What a post is about (Baustellen & Verkehr, Veranstaltungen, …); citizens choose topics."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    opt_in_only = models.BooleanField(
+        _("only for those who chose it"),
+        default=False,
+        help_text=_("Subscribers who chose no topics do not get posts of this topic."),
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name

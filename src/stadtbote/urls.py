@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+
+from stadtbote.api.views import api
+from stadtbote.channels.whatsapp.views import webhook
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("webhooks/whatsapp", webhook, name="whatsapp-webhook"),
+    path("health", health),
+]

@@ -1,0 +1,20 @@
+"""The huey consumer inside the web process, for the single-machine installation."""
+
+from __future__ import annotations
+
+from huey.consumer import Consumer
+from huey.contrib.djhuey import HUEY
+
+
+class EmbeddedConsumer(Consumer):
+    """Runs beside the web server in one process. The web server owns the process's signals
+    (Ctrl-C, SIGTERM) and stops this consumer when it exits."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+def start(workers: int) -> EmbeddedConsumer:
+    consumer = EmbeddedConsumer(HUEY, workers=workers, worker_type="thread", periodic=True)
+    consumer.start()
+    return consumer

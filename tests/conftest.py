@@ -1,0 +1,110 @@
+"""Test configuration shared by the whole suite.
+
+The backend is chosen by STADTBOTE_TEST_BACKEND: `sqlite` (default) runs everything; `postgres`
+runs the database-touching tests again on PostgreSQL with Redis for the queue and pacing. When
+those servers are not reachable the run skips with the reason, or fails if STADTBOTE_STRICT=1
+(CI sets it, so a missing server can never pass as a green run).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import tempfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+BACKEND = os.environ.get("STADTBOTE_TEST_BACKEND", "sqlite")
+STRICT = os.environ.get("STADTBOTE_STRICT") == "1"
+POSTGRES_URL = os.environ.get(
+    "STADTBOTE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/stadtbote"
+)
+REDIS_URL = os.environ.get("STADTBOTE_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+TEST_ENV = {
+    "STADTBOTE_ENV_FILE": "",
+    "STADTBOTE_SECRET_KEY": secrets.token_urlsafe(32),
+    "STADTBOTE_FIELD_KEY": secrets.token_urlsafe(32),
+    "STADTBOTE_DATA_DIR": tempfile.mkdtemp(prefix="stadtbote-test-"),
+    "WHATSAPP_API_BASE_URL": "http://127.0.0.1:9",  # nothing listens; tests that send set it
+    "WHATSAPP_API_VERSION": "v23.0",
+    "WHATSAPP_ACCESS_TOKEN": "test-token",
+    "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+    "WHATSAPP_BUSINESS_ACCOUNT_ID": "200000000000001",
+    "WHATSAPP_APP_SECRET": "test-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "test-verify-token",
+    "WHATSAPP_MESSAGES_PER_SECOND": "0",
+}
+for _name in ("DATABASE_URL", "REDIS_URL"):
+    os.environ.pop(_name, None)
+os.environ.update(TEST_ENV)
+
+
+def _reachable(url: str, default_port: int) -> str | None:
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return None
+    except OSError as exc:
+        return f"{parsed.scheme} at {host}:{port} is not reachable ({exc.strerror or exc})"
+
+
+UNAVAILABLE: str | None = None
+if BACKEND == "postgres":
+    UNAVAILABLE = _reachable(POSTGRES_URL, 5432) or _reachable(REDIS_URL, 6379)
+    if UNAVAILABLE is None:
+        os.environ["DATABASE_URL"] = POSTGRES_URL
+        os.environ["REDIS_URL"] = REDIS_URL
+elif BACKEND != "sqlite":
+    raise pytest.UsageError(f"STADTBOTE_TEST_BACKEND must be sqlite or postgres, not {BACKEND}")
+
+# Settings are chosen here, after the environment above, rather than in the pytest ini (which
+# pytest-django would read before this file runs). Touching them marks them configured, and
+# pytest-django then sets Django up in its own pytest_configure.
+os.environ["DJANGO_SETTINGS_MODULE"] = "stadtbote.settings"
+from django.conf import settings as _settings  # noqa: E402
+
+_settings.DATABASES  # noqa: B018
+
+
+def uses_database(item: pytest.Item) -> bool:
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        item.get_closest_marker("django_db")
+        or item.get_closest_marker("e2e")
+        or item.get_closest_marker("backend")
+        or {"db", "transactional_db"} & set(fixtures)
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "backend: exercises the configured database/Redis backend")
+    if UNAVAILABLE and STRICT:
+        raise pytest.UsageError(f"STADTBOTE_STRICT=1 but {UNAVAILABLE}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if BACKEND != "postgres":
+        return
+    # The second pass repeats only what touches the database, queue or pacing.
+    keep = [item for item in items if uses_database(item)]
+    dropped = [item for item in items if not uses_database(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = keep
+    if UNAVAILABLE:
+        skip = pytest.mark.skip(reason=f"PostgreSQL/Redis tests skipped: {UNAVAILABLE}")
+        for item in items:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared reference files are expected at {SHARED}")
+    return SHARED

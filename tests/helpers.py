@@ -1,0 +1,125 @@
+"""Named helpers for tests: webhook bodies as Meta sends them, signed posts, subscribers."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+
+from django.conf import settings
+from django.test import Client
+from django.test.client import Client as _Client
+
+from stadtbote.channels.whatsapp.signature import sign
+from stadtbote.subscribers import actions as subscribers
+from stadtbote.subscribers.models import Subscriber
+
+ALICE = "491701234567"
+BOB = "491709876543"
+_ids = itertools.count(1)
+
+
+def wamid() -> str:
+    return f"wamid.TEST{next(_ids):08d}"
+
+
+def envelope(value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": settings.WHATSAPP["BUSINESS_ACCOUNT_ID"],
+                "changes": [
+                    {
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "4915100000000",
+                                "phone_number_id": settings.WHATSAPP["PHONE_NUMBER_ID"],
+                            },
+                            **value,
+                        },
+                        "field": "messages",
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def text_message(sender: str, text: str, message_id: str | None = None) -> dict[str, Any]:
+    return envelope(
+        {
+            "contacts": [{"profile": {"name": "Test"}, "wa_id": sender}],
+            "messages": [
+                {
+                    "from": sender,
+                    "id": message_id or wamid(),
+                    "timestamp": str(int(time.time())),
+                    "type": "text",
+                    "text": {"body": text},
+                }
+            ],
+        }
+    )
+
+
+def button_reply(sender: str, button_id: str, context_id: str = "wamid.CTX") -> dict[str, Any]:
+    return envelope(
+        {
+            "contacts": [{"profile": {"name": "Test"}, "wa_id": sender}],
+            "messages": [
+                {
+                    "context": {"from": "4915100000000", "id": context_id},
+                    "from": sender,
+                    "id": wamid(),
+                    "timestamp": str(int(time.time())),
+                    "type": "interactive",
+                    "interactive": {
+                        "type": "button_reply",
+                        "button_reply": {"id": button_id, "title": "Ja"},
+                    },
+                }
+            ],
+        }
+    )
+
+
+def status(message_id: str, state: str, recipient: str = ALICE, **extra: Any) -> dict[str, Any]:
+    return envelope(
+        {
+            "statuses": [
+                {
+                    "id": message_id,
+                    "status": state,
+                    "timestamp": str(int(time.time())),
+                    "recipient_id": recipient,
+                    **extra,
+                }
+            ]
+        }
+    )
+
+
+def compact(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def post_webhook(client: Client | _Client, body: bytes, signature: str | None = "auto") -> Any:
+    headers = {}
+    if signature == "auto":
+        headers["HTTP_X_HUB_SIGNATURE_256"] = sign(settings.WHATSAPP["APP_SECRET"], body)
+    elif signature is not None:
+        headers["HTTP_X_HUB_SIGNATURE_256"] = signature
+    return client.post(
+        "/webhooks/whatsapp", data=body, content_type="application/json", **headers
+    )
+
+
+def active_subscriber(number: str = ALICE) -> Subscriber:
+    subscriber = subscribers.find_or_create(number)
+    subscribers.request_subscription(subscriber, wording="question")
+    subscribers.confirm_subscription(subscriber, wording="welcome")
+    subscriber.refresh_from_db()
+    return subscriber
