@@ -112,9 +112,7 @@ def post_webhook(client: Client | _Client, body: bytes, signature: str | None = 
         headers["HTTP_X_HUB_SIGNATURE_256"] = sign(settings.WHATSAPP["APP_SECRET"], body)
     elif signature is not None:
         headers["HTTP_X_HUB_SIGNATURE_256"] = signature
-    return client.post(
-        "/webhooks/whatsapp", data=body, content_type="application/json", **headers
-    )
+    return client.post("/webhooks/whatsapp", data=body, content_type="application/json", **headers)
 
 
 def active_subscriber(number: str = ALICE) -> Subscriber:

@@ -9,7 +9,17 @@ from stadtbote.dialogue.commands import Command, parse
 
 @pytest.mark.parametrize(
     "text",
-    ["Start", "start", "START", " Start! ", "Start bitte", "👋 Start", "Anmelden", "hallo", "Hallo!"],
+    [
+        "Start",
+        "start",
+        "START",
+        " Start! ",
+        "Start bitte",
+        "👋 Start",
+        "Anmelden",
+        "hallo",
+        "Hallo!",
+    ],
 )
 def test_it_understands_start_in_many_forms(text):
     assert parse(text) is Command.START

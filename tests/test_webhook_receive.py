@@ -20,9 +20,7 @@ def test_it_refuses_a_missing_signature_with_401_and_stores_nothing(client):
     assert not InboundWebhook.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "signature", ["sha256=" + "0" * 64, "sha1=abc", "garbage", "sha256="]
-)
+@pytest.mark.parametrize("signature", ["sha256=" + "0" * 64, "sha1=abc", "garbage", "sha256="])
 def test_it_refuses_a_wrong_signature_with_403_and_stores_nothing(client, signature):
     response = post_webhook(client, compact(text_message(ALICE, "Start")), signature=signature)
     assert response.status_code == 403
@@ -38,7 +36,11 @@ def test_it_refuses_a_signature_over_other_bytes(client, settings):
 
 
 def test_it_refuses_a_body_over_3_mb_with_413(client):
-    body = b'{"object":"whatsapp_business_account","entry":[],"pad":"' + b"x" * (3 * 1024 * 1024) + b'"}'
+    body = (
+        b'{"object":"whatsapp_business_account","entry":[],"pad":"'
+        + b"x" * (3 * 1024 * 1024)
+        + b'"}'
+    )
     assert post_webhook(client, body).status_code == 413
     assert not InboundWebhook.objects.exists()
 
@@ -62,7 +64,11 @@ def test_it_only_allows_get_and_post(client):
 def test_the_handshake_echoes_the_challenge(client):
     response = client.get(
         "/webhooks/whatsapp",
-        {"hub.mode": "subscribe", "hub.verify_token": "test-verify-token", "hub.challenge": "1158201444"},
+        {
+            "hub.mode": "subscribe",
+            "hub.verify_token": "test-verify-token",
+            "hub.challenge": "1158201444",
+        },
     )
     assert response.status_code == 200
     assert response.content == b"1158201444"

@@ -8,7 +8,13 @@ import re
 
 import pytest
 
-from stadtbote.channels.types import ButtonReply, DeliveryStatus, InboundText, StatusUpdate, Unhandled
+from stadtbote.channels.types import (
+    ButtonReply,
+    DeliveryStatus,
+    InboundText,
+    StatusUpdate,
+    Unhandled,
+)
 from stadtbote.channels.whatsapp import parser, signature
 
 
@@ -58,8 +64,17 @@ def test_it_echoes_the_tracker(shared):
 
 
 @pytest.mark.parametrize(
-    "name", ["message", "callback_selection", "system", "user_marketing_preferences",
-             "template_status_update", "account_update", "call_connect", "flow_completion"],
+    "name",
+    [
+        "message",
+        "callback_selection",
+        "system",
+        "user_marketing_preferences",
+        "template_status_update",
+        "account_update",
+        "call_connect",
+        "flow_completion",
+    ],
 )
 def test_it_recognises_every_fixture_without_failing(shared, name):
     for payload in fixture(shared, name).values():
@@ -69,10 +84,16 @@ def test_it_recognises_every_fixture_without_failing(shared, name):
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"not json", b"[]", b'{"object":"page"}', b'{"object":"whatsapp_business_account"}',
-     b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages"}]}]}',
-     b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"type":"text"}]}}]}]}',
-     b"\xff\xfe"],
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"object":"page"}',
+        b'{"object":"whatsapp_business_account"}',
+        b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages"}]}]}',
+        b'{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"type":"text"}]}}]}]}',
+        b"\xff\xfe",
+    ],
 )
 def test_it_raises_malformed_for_what_is_not_a_webhook(body):
     with pytest.raises(parser.MalformedWebhook):

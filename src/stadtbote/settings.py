@@ -128,16 +128,17 @@ WEBHOOK_MAX_BYTES = 3 * 1024 * 1024
 
 REDIS_URL = env("REDIS_URL")
 
-WHATSAPP = {
-    "API_BASE_URL": (env("WHATSAPP_API_BASE_URL", "https://graph.facebook.com") or "").rstrip("/"),
-    "API_VERSION": env("WHATSAPP_API_VERSION", "v23.0"),
-    "ACCESS_TOKEN": env("WHATSAPP_ACCESS_TOKEN", ""),
-    "PHONE_NUMBER_ID": env("WHATSAPP_PHONE_NUMBER_ID", ""),
-    "BUSINESS_ACCOUNT_ID": env("WHATSAPP_BUSINESS_ACCOUNT_ID", ""),
-    "APP_SECRET": env("WHATSAPP_APP_SECRET", ""),
-    "VERIFY_TOKEN": env("WHATSAPP_VERIFY_TOKEN", ""),
-    "MESSAGES_PER_SECOND": env_int("WHATSAPP_MESSAGES_PER_SECOND", 80),
+WHATSAPP: dict[str, str] = {
+    "API_BASE_URL": (env("WHATSAPP_API_BASE_URL") or "https://graph.facebook.com").rstrip("/"),
+    "API_VERSION": env("WHATSAPP_API_VERSION") or "v23.0",
+    "ACCESS_TOKEN": env("WHATSAPP_ACCESS_TOKEN") or "",
+    "PHONE_NUMBER_ID": env("WHATSAPP_PHONE_NUMBER_ID") or "",
+    "BUSINESS_ACCOUNT_ID": env("WHATSAPP_BUSINESS_ACCOUNT_ID") or "",
+    "APP_SECRET": env("WHATSAPP_APP_SECRET") or "",
+    "VERIFY_TOKEN": env("WHATSAPP_VERIFY_TOKEN") or "",
 }
+# Meta's throughput per sending number; 0 switches pacing off (tests, a BSP that paces itself).
+WHATSAPP_MESSAGES_PER_SECOND = env_int("WHATSAPP_MESSAGES_PER_SECOND", 80)
 
 # Huey: durable SQLite queue with an in-process consumer by default, Redis when scaled.
 _huey_consumer = {"workers": env_int("STADTBOTE_WORKER_THREADS", 4), "worker_type": "thread"}
@@ -173,6 +174,6 @@ LOGGING = {
 }
 
 # Where citizens read the privacy notice, and the version recorded with every consent.
-PUBLIC_URL = (env("STADTBOTE_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/")
-PRIVACY_NOTICE_URL = env("STADTBOTE_PRIVACY_NOTICE_URL", f"{PUBLIC_URL}/datenschutz/")
-PRIVACY_NOTICE_VERSION = env("STADTBOTE_PRIVACY_NOTICE_VERSION", "2026-11")
+PUBLIC_URL = (env("STADTBOTE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
+PRIVACY_NOTICE_URL = env("STADTBOTE_PRIVACY_NOTICE_URL") or f"{PUBLIC_URL}/datenschutz/"
+PRIVACY_NOTICE_VERSION = env("STADTBOTE_PRIVACY_NOTICE_VERSION") or "2026-11"

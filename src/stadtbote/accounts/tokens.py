@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from stadtbote.accounts.models import ApiToken
@@ -18,13 +18,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(user: AbstractBaseUser) -> str:
+def create_token(user: User) -> str:
     token = PREFIX + secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, digest=_digest(token), prefix=token[:8])
     return token
 
 
-def user_for_token(token: str) -> AbstractBaseUser | None:
+def user_for_token(token: str) -> User | None:
     if not token.startswith(PREFIX):
         return None
     found = (

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
+from ninja.errors import HttpError
 
 from stadtbote.api.auth import TokenAuth
 from stadtbote.api.schemas import DeliveryCounts, PostIn, PostOut, Problem, SendOut
@@ -22,20 +23,19 @@ api = NinjaAPI(
 
 def _require(request: HttpRequest, perm: str) -> None:
     if not request.user.has_perm(perm):
-        from ninja.errors import HttpError
-
         raise HttpError(403, "Your account may not do this.")
 
 
 @api.exception_handler(actions.PostError)
-def post_error(request: HttpRequest, exc: actions.PostError):  # type: ignore[no-untyped-def]
+def post_error(request: HttpRequest, exc: actions.PostError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
 @api.post("/posts", response={201: PostOut, 403: Problem}, tags=["posts"])
-def create_post(request: HttpRequest, payload: PostIn) -> tuple[int, Post]:
+def create_post(request: HttpRequest, payload: PostIn) -> Status[Post]:
     _require(request, "broadcasts.add_post")
-    return 201, actions.create_post(request.user, title=payload.title, text=payload.text)  # type: ignore[arg-type]
+    post = actions.create_post(request.user, title=payload.title, text=payload.text)  # type: ignore[arg-type]
+    return Status(201, post)
 
 
 @api.get("/posts/{post_id}", response={200: PostOut, 404: Problem}, tags=["posts"])
@@ -44,15 +44,19 @@ def get_post(request: HttpRequest, post_id: int) -> Post:
     return get_object_or_404(Post, pk=post_id)
 
 
-@api.post("/posts/{post_id}/send", response={202: SendOut, 404: Problem, 409: Problem}, tags=["posts"])
-def send_post(request: HttpRequest, post_id: int) -> tuple[int, dict[str, object]]:
+@api.post(
+    "/posts/{post_id}/send", response={202: SendOut, 404: Problem, 409: Problem}, tags=["posts"]
+)
+def send_post(request: HttpRequest, post_id: int) -> Status[dict[str, object]]:
     _require(request, "broadcasts.change_post")
     post = get_object_or_404(Post, pk=post_id)
     queued = actions.send_post(post)
-    return 202, {"id": post.pk, "status": post.status, "queued": queued}
+    return Status(202, {"id": post.pk, "status": post.status, "queued": queued})
 
 
-@api.get("/posts/{post_id}/deliveries", response={200: DeliveryCounts, 404: Problem}, tags=["posts"])
+@api.get(
+    "/posts/{post_id}/deliveries", response={200: DeliveryCounts, 404: Problem}, tags=["posts"]
+)
 def delivery_counts(request: HttpRequest, post_id: int) -> dict[str, int]:
     _require(request, "broadcasts.view_post")
     return actions.delivery_counts(get_object_or_404(Post, pk=post_id))

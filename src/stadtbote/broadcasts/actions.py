@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -16,7 +16,7 @@ class PostError(ValueError):
     """A post cannot do what was asked; the message says why, for people."""
 
 
-def create_post(author: AbstractBaseUser, *, title: str, text: str) -> Post:
+def create_post(author: User, *, title: str, text: str) -> Post:
     title, text = title.strip(), text.strip()
     if not title or not text:
         raise PostError("A post needs a title and a text.")
@@ -53,9 +53,7 @@ def _fan_out(post: Post) -> int:
         ON CONFLICT (post_id, subscriber_id) DO NOTHING
     """  # noqa: S608 -- table names come from model metadata, values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [post.pk, SendState.QUEUED, timezone.now(), Subscriber.Status.ACTIVE]
-        )
+        cursor.execute(sql, [post.pk, SendState.QUEUED, timezone.now(), Subscriber.Status.ACTIVE])
         return cursor.rowcount
 
 

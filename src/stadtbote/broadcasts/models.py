@@ -45,9 +45,7 @@ class Delivery(TrackedMessage):
         ]
         indexes = [
             models.Index(fields=["post", "state"], name="delivery_post_state_idx"),
-            models.Index(
-                fields=["id"], name="delivery_queued_idx", condition=models.Q(state=0)
-            ),
+            models.Index(fields=["id"], name="delivery_queued_idx", condition=models.Q(state=0)),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 from datetime import timedelta
 
 from django.db import models, transaction
@@ -30,7 +31,7 @@ STALE_CLAIM = timedelta(minutes=10)
 Build = Callable[[TrackedMessage], Outgoing | str]
 
 
-def claim(queryset: models.QuerySet[TrackedMessage], limit: int) -> list[int]:
+def claim(queryset: models.QuerySet[Any], limit: int) -> list[int]:
     now = timezone.now()
     with transaction.atomic():
         ids = list(
@@ -46,9 +47,7 @@ def claim(queryset: models.QuerySet[TrackedMessage], limit: int) -> list[int]:
     return ids
 
 
-def send_claimed(
-    queryset: models.QuerySet[TrackedMessage], ids: Sequence[int], build: Build
-) -> int:
+def send_claimed(queryset: models.QuerySet[Any], ids: Sequence[int], build: Build) -> int:
     """Send the claimed rows and record each outcome; returns how many Meta accepted.
     `queryset` selects the related rows `build` needs (select_related)."""
     model = queryset.model
@@ -66,9 +65,7 @@ def send_claimed(
     return _record(model, [r for r, _ in sendable], results)
 
 
-def _record(
-    model: type[TrackedMessage], rows: list[TrackedMessage], results: list[SendResult]
-) -> int:
+def _record(model: type[Any], rows: list[TrackedMessage], results: list[SendResult]) -> int:
     accepted: list[TrackedMessage] = []
     for row, result in zip(rows, results, strict=True):
         if isinstance(result, TransportError):
@@ -78,7 +75,7 @@ def _record(
         row.last_error, row.error_code = "", None
         accepted.append(row)
     with transaction.atomic():
-        model.objects.bulk_update(  # type: ignore[attr-defined]
+        model.objects.bulk_update(
             accepted, ["message_id", "state", "claimed_at", "last_error", "error_code"]
         )
         statuses.apply_known(r.message_id for r in accepted if r.message_id)
@@ -86,12 +83,17 @@ def _record(
     return len(accepted)
 
 
+def _same_row(row: TrackedMessage) -> models.QuerySet[Any]:
+    model: Any = type(row)  # a concrete subclass; the abstract base has no manager to type
+    return model.objects.filter(pk=row.pk)
+
+
 def _retry_or_fail(row: TrackedMessage, error: TransportError) -> None:
     if error.permanent or row.attempts >= MAX_ATTEMPTS:
         _fail(row, str(error), code=error.code)
         return
-    delay = error.retry_after or min(2 ** row.attempts, 300)
-    type(row).objects.filter(pk=row.pk, state=SendState.SENDING).update(  # type: ignore[attr-defined]
+    delay = error.retry_after or min(2**row.attempts, 300)
+    _same_row(row).filter(state=SendState.SENDING).update(
         state=SendState.QUEUED,
         claimed_at=None,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
@@ -101,7 +103,7 @@ def _retry_or_fail(row: TrackedMessage, error: TransportError) -> None:
 
 
 def _fail(row: TrackedMessage, reason: str, *, code: int | None) -> None:
-    type(row).objects.filter(pk=row.pk, state__lt=SendState.ACCEPTED).update(  # type: ignore[attr-defined]
+    _same_row(row).filter(state__lt=SendState.ACCEPTED).update(
         state=SendState.FAILED,
         claimed_at=None,
         failed_at=timezone.now(),
@@ -110,11 +112,11 @@ def _fail(row: TrackedMessage, reason: str, *, code: int | None) -> None:
     )
 
 
-def release_stale_claims(model: type[TrackedMessage]) -> int:
+def release_stale_claims(model: type[Any]) -> int:
     """Rows left in SENDING by a killed worker: Meta may have accepted them, so they are not
     resent; they fail with a reason that statistics can show."""
     cutoff = timezone.now() - STALE_CLAIM
-    return model.objects.filter(  # type: ignore[attr-defined]
+    return model.objects.filter(
         state=SendState.SENDING, claimed_at__lt=cutoff
     ).update(
         state=SendState.FAILED,

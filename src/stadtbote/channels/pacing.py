@@ -48,7 +48,9 @@ return slot - now
 
 
 class RedisPacer:
-    def __init__(self, client: aioredis.Redis, rate: float, prefix: str = "stadtbote:pace:") -> None:
+    def __init__(
+        self, client: aioredis.Redis, rate: float, prefix: str = "stadtbote:pace:"
+    ) -> None:
         self._client = client
         self._interval_us = int(1_000_000 / rate) if rate > 0 else 0
         self._prefix = prefix

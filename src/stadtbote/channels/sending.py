@@ -40,7 +40,9 @@ class SendLoop:
 
     def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="send-loop", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="send-loop", daemon=True
+        )
         self._thread.start()
         self._transport: WhatsAppTransport | None = None
         self._pacer: Pacer | None = None
@@ -72,7 +74,7 @@ class SendLoop:
             connector = aiohttp.TCPConnector(limit=MAX_IN_FLIGHT)
             self._session = aiohttp.ClientSession(connector=connector, timeout=REQUEST_TIMEOUT)
             self._transport = WhatsAppTransport(self._session, WhatsAppConfig.from_settings())
-            rate = float(settings.WHATSAPP["MESSAGES_PER_SECOND"])
+            rate = float(settings.WHATSAPP_MESSAGES_PER_SECOND)
             if settings.REDIS_URL:
                 self._redis = aioredis.from_url(settings.REDIS_URL)
                 self._pacer = RedisPacer(self._redis, rate)

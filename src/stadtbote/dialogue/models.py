@@ -17,9 +17,7 @@ class Reply(TrackedMessage):
 
     class Meta:
         indexes = [
-            models.Index(
-                fields=["id"], name="reply_queued_idx", condition=models.Q(state=0)
-            ),
+            models.Index(fields=["id"], name="reply_queued_idx", condition=models.Q(state=0)),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,9 @@ from stadtbote.dialogue.models import Reply
 from stadtbote.subscribers.models import Subscriber
 
 
-def queue_reply(subscriber: Subscriber, message: OutboundMessage, *, in_reply_to: str = "") -> Reply:
+def queue_reply(
+    subscriber: Subscriber, message: OutboundMessage, *, in_reply_to: str = ""
+) -> Reply:
     reply = Reply.objects.create(
         subscriber=subscriber, in_reply_to=in_reply_to, content=message.to_json()
     )

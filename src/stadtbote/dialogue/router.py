@@ -26,6 +26,7 @@ def handle(event: InboundEvent) -> None:
         log.info("message for subscriber %s already handled", subscriber.pk)
         return
     subscribers.note_inbound(subscriber, event.timestamp)
+    answer: OutboundMessage | None
     if isinstance(event, InboundText):
         answer = _on_text(subscriber, event)
     else:

@@ -6,14 +6,17 @@ from django.http import HttpRequest
 from stadtbote.subscribers.models import ConsentEvent, Subscriber, Topic
 
 
+SUBSCRIBER_COLUMNS = ("id", "status", "language", "created_at", "confirmed_at", "unsubscribed_at")
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     # No phone number here: staff see subscribers by number only where their role allows it
     # (the data protection officer's views, a later part of the staff app).
-    list_display = ["id", "status", "language", "created_at", "confirmed_at", "unsubscribed_at"]
+    list_display = SUBSCRIBER_COLUMNS
     list_filter = ["status", "language"]
-    fields = list_display
-    readonly_fields = list_display
+    fields = SUBSCRIBER_COLUMNS
+    readonly_fields = SUBSCRIBER_COLUMNS
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

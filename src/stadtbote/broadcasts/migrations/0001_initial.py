@@ -6,51 +6,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('subscribers', '0001_initial'),
+        ("subscribers", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Post',
+            name="Post",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('text', models.TextField(max_length=4096, verbose_name='text')),
-                ('status', models.CharField(choices=[('draft', 'draft'), ('sending', 'sending'), ('sent', 'sent')], default='draft', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('send_started_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='posts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("text", models.TextField(max_length=4096, verbose_name="text")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "draft"), ("sending", "sending"), ("sent", "sent")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("send_started_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="posts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.PositiveSmallIntegerField(choices=[(0, 'queued'), (10, 'sending'), (15, 'accepted by the platform'), (20, 'sent'), (30, 'delivered'), (40, 'read'), (50, 'failed')], default=0)),
-                ('message_id', models.CharField(blank=True, max_length=128, null=True, unique=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=200)),
-                ('error_code', models.IntegerField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_at', models.DateTimeField(blank=True, null=True)),
-                ('queued_at', models.DateTimeField(auto_now_add=True)),
-                ('subscriber', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='subscribers.subscriber')),
-                ('post', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='broadcasts.post')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "queued"),
+                            (10, "sending"),
+                            (15, "accepted by the platform"),
+                            (20, "sent"),
+                            (30, "delivered"),
+                            (40, "read"),
+                            (50, "failed"),
+                        ],
+                        default=0,
+                    ),
+                ),
+                (
+                    "message_id",
+                    models.CharField(blank=True, max_length=128, null=True, unique=True),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=200)),
+                ("error_code", models.IntegerField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_at", models.DateTimeField(blank=True, null=True)),
+                ("queued_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "subscriber",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="subscribers.subscriber",
+                    ),
+                ),
+                (
+                    "post",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="broadcasts.post",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'deliveries',
-                'indexes': [models.Index(fields=['post', 'state'], name='delivery_post_state_idx'), models.Index(condition=models.Q(('state', 0)), fields=['id'], name='delivery_queued_idx')],
-                'constraints': [models.UniqueConstraint(fields=('post', 'subscriber'), name='delivery_once')],
+                "verbose_name_plural": "deliveries",
+                "indexes": [
+                    models.Index(fields=["post", "state"], name="delivery_post_state_idx"),
+                    models.Index(
+                        condition=models.Q(("state", 0)), fields=["id"], name="delivery_queued_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("post", "subscriber"), name="delivery_once")
+                ],
             },
         ),
     ]

@@ -50,7 +50,9 @@ def _events(entries: list[Any]) -> Iterator[InboundEvent]:
             if field != "messages":
                 yield Unhandled(kind=f"field:{field}")
                 continue
-            names = {c.get("wa_id"): c.get("profile", {}).get("name") for c in value.get("contacts", [])}
+            names = {
+                c.get("wa_id"): c.get("profile", {}).get("name") for c in value.get("contacts", [])
+            }
             for message in value.get("messages", []):
                 yield _message(message, names)
             for status in value.get("statuses", []):
@@ -66,7 +68,11 @@ def _timestamp(raw: Any) -> datetime:
 def _message(message: dict[str, Any], names: dict[str, str | None]) -> InboundEvent:
     kind = message["type"]
     sender = str(message["from"])
-    common = {"sender": sender, "message_id": message["id"], "timestamp": _timestamp(message["timestamp"])}
+    common = {
+        "sender": sender,
+        "message_id": message["id"],
+        "timestamp": _timestamp(message["timestamp"]),
+    }
     if kind == "text":
         return InboundText(**common, text=message["text"]["body"], profile_name=names.get(sender))
     if kind == "interactive" and message.get("interactive", {}).get("type") == "button_reply":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 
@@ -59,7 +58,7 @@ class WhatsAppTransport:
             ) as response:
                 raw = await response.read()
                 status = response.status
-        except (aiohttp.ClientError, TimeoutError, asyncio.TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransportError(f"connection: {type(exc).__name__}", permanent=False) from None
         try:
             payload = json.loads(raw)

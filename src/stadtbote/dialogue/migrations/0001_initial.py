@@ -5,45 +5,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('subscribers', '0001_initial'),
+        ("subscribers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReceivedMessage',
+            name="ReceivedMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_id', models.CharField(max_length=128, unique=True)),
-                ('received_at', models.DateTimeField()),
-                ('subscriber', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='subscribers.subscriber')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("message_id", models.CharField(max_length=128, unique=True)),
+                ("received_at", models.DateTimeField()),
+                (
+                    "subscriber",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="subscribers.subscriber",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Reply',
+            name="Reply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.PositiveSmallIntegerField(choices=[(0, 'queued'), (10, 'sending'), (15, 'accepted by the platform'), (20, 'sent'), (30, 'delivered'), (40, 'read'), (50, 'failed')], default=0)),
-                ('message_id', models.CharField(blank=True, max_length=128, null=True, unique=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=200)),
-                ('error_code', models.IntegerField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_at', models.DateTimeField(blank=True, null=True)),
-                ('in_reply_to', models.CharField(blank=True, max_length=128)),
-                ('content', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('subscriber', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='subscribers.subscriber')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "queued"),
+                            (10, "sending"),
+                            (15, "accepted by the platform"),
+                            (20, "sent"),
+                            (30, "delivered"),
+                            (40, "read"),
+                            (50, "failed"),
+                        ],
+                        default=0,
+                    ),
+                ),
+                (
+                    "message_id",
+                    models.CharField(blank=True, max_length=128, null=True, unique=True),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=200)),
+                ("error_code", models.IntegerField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_at", models.DateTimeField(blank=True, null=True)),
+                ("in_reply_to", models.CharField(blank=True, max_length=128)),
+                ("content", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "subscriber",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="subscribers.subscriber",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('state', 0)), fields=['id'], name='reply_queued_idx')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", 0)), fields=["id"], name="reply_queued_idx"
+                    )
+                ],
             },
         ),
     ]

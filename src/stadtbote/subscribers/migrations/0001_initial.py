@@ -4,55 +4,100 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ConsentEvent',
+            name="ConsentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subscriber_ref', models.CharField(db_index=True, max_length=64)),
-                ('action', models.CharField(choices=[('requested', 'asked to subscribe'), ('confirmed', 'confirmed the subscription (opt-in)'), ('withdrawn', 'unsubscribed (opt-out)')], max_length=10)),
-                ('channel', models.CharField(default='whatsapp', max_length=20)),
-                ('wording', models.TextField()),
-                ('notice_version', models.CharField(max_length=20)),
-                ('source_message_id', models.CharField(blank=True, max_length=128)),
-                ('occurred_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subscriber_ref", models.CharField(db_index=True, max_length=64)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("requested", "asked to subscribe"),
+                            ("confirmed", "confirmed the subscription (opt-in)"),
+                            ("withdrawn", "unsubscribed (opt-out)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("channel", models.CharField(default="whatsapp", max_length=20)),
+                ("wording", models.TextField()),
+                ("notice_version", models.CharField(max_length=20)),
+                ("source_message_id", models.CharField(blank=True, max_length=128)),
+                ("occurred_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True, verbose_name='name')),
-                ('slug', models.SlugField(unique=True)),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('opt_in_only', models.BooleanField(default=False, help_text='Subscribers who chose no topics do not get posts of this topic.', verbose_name='only for those who chose it')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, unique=True, verbose_name="name")),
+                ("slug", models.SlugField(unique=True)),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                (
+                    "opt_in_only",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Subscribers who chose no topics do not get posts of this topic.",
+                        verbose_name="only for those who chose it",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Subscriber',
+            name="Subscriber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone_index', models.CharField(max_length=64, unique=True)),
-                ('phone_encrypted', models.BinaryField()),
-                ('status', models.CharField(choices=[('contact', 'wrote, not subscribed'), ('pending', 'waiting for confirmation'), ('active', 'subscribed'), ('unsubscribed', 'unsubscribed')], default='contact', max_length=15)),
-                ('language', models.CharField(default='de', max_length=5)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_inbound_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phone_index", models.CharField(max_length=64, unique=True)),
+                ("phone_encrypted", models.BinaryField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("contact", "wrote, not subscribed"),
+                            ("pending", "waiting for confirmation"),
+                            ("active", "subscribed"),
+                            ("unsubscribed", "unsubscribed"),
+                        ],
+                        default="contact",
+                        max_length=15,
+                    ),
+                ),
+                ("language", models.CharField(default="de", max_length=5)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                ("last_inbound_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['status'], name='subscriber_status_idx')],
+                "indexes": [models.Index(fields=["status"], name="subscriber_status_idx")],
             },
         ),
     ]

@@ -34,8 +34,16 @@ class Command(BaseCommand):
         username, password = demo.reset_demo_user()
         webhook = f"http://127.0.0.1:{port}/webhooks/whatsapp"
         emulator = subprocess.Popen(  # noqa: S603 -- our own command, fixed arguments
-            [sys.executable, "-m", "stadtbote.cli", "emulator", "--port", str(emulator_port),
-             "--webhook-url", webhook],
+            [
+                sys.executable,
+                "-m",
+                "stadtbote.cli",
+                "emulator",
+                "--port",
+                str(emulator_port),
+                "--webhook-url",
+                webhook,
+            ],
             env=os.environ.copy(),
         )
         try:
