@@ -88,3 +88,11 @@ def test_a_status_that_arrives_before_the_message_id_is_applied_later(delivery):
 def test_a_status_for_an_unknown_message_changes_nothing(delivery):
     statuses.record([update("read", message_id="wamid.UNKNOWN")])
     assert state_of(delivery) == SendState.ACCEPTED
+
+
+def test_reconcile_catches_up_a_message_that_missed_its_status(delivery):
+    statuses.record([update("read", message_id="wamid.RACE")])  # no row had this id yet
+    Delivery.objects.update(message_id="wamid.RACE")  # the sender's commit, a moment later
+    assert statuses.reconcile() == 1
+    assert state_of(delivery) == SendState.READ
+    assert statuses.reconcile() == 0

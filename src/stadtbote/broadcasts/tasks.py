@@ -7,7 +7,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from stadtbote.broadcasts import actions
 from stadtbote.broadcasts.models import Delivery
-from stadtbote.channels import dispatch
+from stadtbote.channels import dispatch, statuses
 from stadtbote.channels.models import TrackedMessage
 from stadtbote.channels.sending import Outgoing
 from stadtbote.channels.types import OutboundMessage
@@ -43,4 +43,5 @@ def dispatch_deliveries() -> None:
 @db_periodic_task(crontab(minute="*"))
 def sweep_deliveries() -> None:
     dispatch.release_stale_claims(Delivery)
+    statuses.reconcile()
     dispatch_deliveries.call_local()

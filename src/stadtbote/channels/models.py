@@ -52,6 +52,7 @@ class StatusEvent(models.Model):
     error_title = models.CharField(max_length=200, blank=True)
     pricing_category = models.CharField(max_length=40, blank=True)
     billable = models.BooleanField(null=True)
+    recorded_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [

@@ -7,10 +7,12 @@ moves forward (see SendState), so repeats and late arrivals change nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.utils import timezone
 
 from stadtbote.channels.models import SendState, StatusEvent, TrackedMessage
 from stadtbote.channels.types import DeliveryStatus, StatusUpdate
@@ -60,6 +62,29 @@ def apply_known(message_ids: Iterable[str]) -> None:
             event.error_code,
             event.error_title,
         )
+
+
+def reconcile(window: timedelta = timedelta(minutes=5)) -> int:
+    """Re-apply recent statuses to messages still behind them.
+
+    Closes the race where a status is recorded while the sender records the message id in
+    another transaction on PostgreSQL and each misses the other's uncommitted row. Normally
+    finds nothing; run by the periodic sweep. Returns how many messages were behind.
+    """
+    cutoff = timezone.now() - window
+    behind: set[str] = set()
+    for status, (state, _) in _STATE.items():
+        recent = StatusEvent.objects.filter(recorded_at__gte=cutoff, status=status.value)
+        for model in tracked_models():
+            manager: Any = model.objects  # type: ignore[attr-defined]
+            behind.update(
+                manager.filter(
+                    message_id__in=recent.values("message_id"), state__lt=state
+                ).values_list("message_id", flat=True)
+            )
+    if behind:
+        apply_known(behind)
+    return len(behind)
 
 
 def _advance(

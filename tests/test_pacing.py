@@ -1,0 +1,81 @@
+"""The pacer hands out send slots 1/rate apart, per sending number, in-process or via Redis.
+The slots are checked, not wall-clock durations."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from stadtbote.channels import pacing
+
+
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    recorded: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(pacing.asyncio, "sleep", fake_sleep)
+    return recorded
+
+
+def test_local_slots_are_one_interval_apart(monkeypatch, sleeps):
+    monkeypatch.setattr(pacing.time, "monotonic", lambda: 100.0)
+    pacer = pacing.LocalPacer(rate=80)
+
+    async def go():
+        for _ in range(5):
+            await pacer.acquire("number-1")
+
+    asyncio.run(go())
+    assert sleeps == pytest.approx([0.0125, 0.025, 0.0375, 0.05])
+
+
+def test_local_numbers_are_paced_independently(monkeypatch, sleeps):
+    monkeypatch.setattr(pacing.time, "monotonic", lambda: 5.0)
+    pacer = pacing.LocalPacer(rate=10)
+
+    async def go():
+        await pacer.acquire("a")
+        await pacer.acquire("b")
+        await pacer.acquire("a")
+
+    asyncio.run(go())
+    assert sleeps == pytest.approx([0.1])
+
+
+def test_rate_zero_turns_pacing_off(sleeps):
+    asyncio.run(pacing.LocalPacer(rate=0).acquire("a"))
+    assert sleeps == []
+
+
+@pytest.mark.backend
+def test_redis_slots_are_shared_and_one_interval_apart(sleeps):
+    import redis.asyncio as aioredis
+
+    from tests import conftest
+
+    if conftest.BACKEND != "postgres":
+        pytest.skip("runs in the PostgreSQL + Redis pass")
+
+    async def go() -> list[int]:
+        client = aioredis.from_url(conftest.REDIS_URL)
+        await client.delete("test:pace:n1")
+        # Two pacers stand for two worker processes sharing one number. At one message per
+        # second every call here comes well within the interval, so each reserves the next slot.
+        first = pacing.RedisPacer(client, rate=1, prefix="test:pace:")
+        second = pacing.RedisPacer(client, rate=1, prefix="test:pace:")
+        schedule = []
+        for pacer in (first, second, first, second):
+            await pacer.acquire("n1")
+            schedule.append(int(await client.get("test:pace:n1")))
+        await client.aclose()
+        return schedule
+
+    schedule = asyncio.run(go())
+    assert [b - a for a, b in zip(schedule, schedule[1:], strict=False)] == [1_000_000] * 3
+    assert len(sleeps) == 3
+    for wait, ideal in zip(sleeps, [1.0, 2.0, 3.0], strict=True):
+        assert ideal - 0.5 < wait <= ideal
