@@ -14,6 +14,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["emulator"]:
+        import stadtbote.config  # noqa: F401 -- reads .env, so both sides share one environment
         from whatsapp_emulator.cli import main as emulator_main
 
         return emulator_main(args[1:])

@@ -66,7 +66,7 @@ class Stack:
     processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     def command(self, *args: str) -> str:
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [*STADTBOTE, *args], env=self.env, cwd=self.workdir, capture_output=True, check=False
         )
         if result.returncode != 0:
@@ -75,8 +75,12 @@ class Stack:
 
     def start(self, name: str, *args: str) -> None:
         out = (self.workdir / f"{name}.log").open("wb")
-        process = subprocess.Popen(  # noqa: S603
-            [*STADTBOTE, *args], env=self.env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT
+        process = subprocess.Popen(
+            [*STADTBOTE, *args],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         self.processes.append((name, process))
 
@@ -110,7 +114,9 @@ class Stack:
 
 
 @contextlib.contextmanager
-def running_stack(tmp: Path, *, scaled: bool, database_url: str | None, redis_url: str | None) -> Iterator[Stack]:
+def running_stack(
+    tmp: Path, *, scaled: bool, database_url: str | None, redis_url: str | None
+) -> Iterator[Stack]:
     app_port, emulator_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
     env.pop("DATABASE_URL", None)
@@ -139,8 +145,12 @@ def running_stack(tmp: Path, *, scaled: bool, database_url: str | None, redis_ur
     stack.command("migrate", "--no-input")
     try:
         stack.start(
-            "emulator", "emulator", "--port", str(emulator_port),
-            "--webhook-url", f"{stack.app_url}/webhooks/whatsapp",
+            "emulator",
+            "emulator",
+            "--port",
+            str(emulator_port),
+            "--webhook-url",
+            f"{stack.app_url}/webhooks/whatsapp",
         )
         if scaled:
             stack.start("web", "run", "--port", str(app_port), "--no-worker")

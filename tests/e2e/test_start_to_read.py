@@ -22,7 +22,9 @@ def stack(tmp_path):
         redis_url = conftest.REDIS_URL.rsplit("/", 1)[0] + "/13"
         _flush_redis(redis_url)
         try:
-            with running_stack(tmp_path, scaled=True, database_url=database_url, redis_url=redis_url) as s:
+            with running_stack(
+                tmp_path, scaled=True, database_url=database_url, redis_url=redis_url
+            ) as s:
                 yield s
         finally:
             cleanup()
@@ -94,18 +96,26 @@ def _walk_through(stack) -> None:
     # 2. The citizen taps "Ja, anmelden" and is welcomed.
     citizen_sends(
         stack,
-        {"type": "button_reply", "id": confirm["id"], "title": confirm["title"],
-         "context_id": question["id"]},
+        {
+            "type": "button_reply",
+            "id": confirm["id"],
+            "title": confirm["title"],
+            "context_id": question["id"],
+        },
     )
     wait_until(lambda: any("Willkommen" in text_of(m) for m in received(stack)), what="welcome")
 
     # 3. Staff create and send a post through the REST API.
-    stack.command("createsuperuser", "--no-input", "--username", "editor", "--email", "e@example.org")
+    stack.command(
+        "createsuperuser", "--no-input", "--username", "editor", "--email", "e@example.org"
+    )
     token = stack.command("create_api_token", "editor").strip()
     auth = {"Authorization": f"Bearer {token}"}
     status, post = request(
-        "POST", f"{stack.app_url}/api/v1/posts",
-        {"title": "Baustelle", "text": "Die *Hauptstraße* ist ab Montag gesperrt."}, auth,
+        "POST",
+        f"{stack.app_url}/api/v1/posts",
+        {"title": "Baustelle", "text": "Die *Hauptstraße* ist ab Montag gesperrt."},
+        auth,
     )
     assert status == 201, post
     status, sent = request("POST", f"{stack.app_url}/api/v1/posts/{post['id']}/send", None, auth)
@@ -113,14 +123,14 @@ def _walk_through(stack) -> None:
     assert sent["queued"] == 1
 
     # 4. The phone receives it, the citizen opens the chat, and the read receipt comes back.
-    wait_until(
-        lambda: any("Hauptstraße" in text_of(m) for m in received(stack)), what="the post"
-    )
+    wait_until(lambda: any("Hauptstraße" in text_of(m) for m in received(stack)), what="the post")
     status, _ = request("POST", f"{stack.emulator_url}/_emulator/users/{CITIZEN}/read", {})
     assert status == 200
 
     def counts() -> dict | None:
-        _, body = request("GET", f"{stack.app_url}/api/v1/posts/{post['id']}/deliveries", None, auth)
+        _, body = request(
+            "GET", f"{stack.app_url}/api/v1/posts/{post['id']}/deliveries", None, auth
+        )
         return body if body.get("read") == 1 else None
 
     final = wait_until(counts, what="the read receipt in the post's counts")

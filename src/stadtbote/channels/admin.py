@@ -5,7 +5,6 @@ from django.http import HttpRequest
 
 from stadtbote.channels.models import InboundWebhook
 
-
 COLUMNS = ("id", "channel", "received_at", "state", "processed_at", "error")
 
 

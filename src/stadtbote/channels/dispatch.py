@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 from django.db import models, transaction
 from django.db.models import F, Q
@@ -116,9 +116,7 @@ def release_stale_claims(model: type[Any]) -> int:
     """Rows left in SENDING by a killed worker: Meta may have accepted them, so they are not
     resent; they fail with a reason that statistics can show."""
     cutoff = timezone.now() - STALE_CLAIM
-    return model.objects.filter(
-        state=SendState.SENDING, claimed_at__lt=cutoff
-    ).update(
+    return model.objects.filter(state=SendState.SENDING, claimed_at__lt=cutoff).update(
         state=SendState.FAILED,
         failed_at=timezone.now(),
         last_error="interrupted while sending; not resent to avoid a duplicate",

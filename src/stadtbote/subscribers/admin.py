@@ -5,7 +5,6 @@ from django.http import HttpRequest
 
 from stadtbote.subscribers.models import ConsentEvent, Subscriber, Topic
 
-
 SUBSCRIBER_COLUMNS = ("id", "status", "language", "created_at", "confirmed_at", "unsubscribed_at")
 
 

@@ -4,44 +4,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='InboundWebhook',
+            name="InboundWebhook",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(default='whatsapp', max_length=20)),
-                ('body', models.BinaryField()),
-                ('content_hash', models.CharField(max_length=64, unique=True)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('state', models.CharField(choices=[('pending', 'pending'), ('applied', 'applied'), ('malformed', 'malformed'), ('failed', 'failed')], default='pending', max_length=10)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(default="whatsapp", max_length=20)),
+                ("body", models.BinaryField()),
+                ("content_hash", models.CharField(max_length=64, unique=True)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending"),
+                            ("applied", "applied"),
+                            ("malformed", "malformed"),
+                            ("failed", "failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('state', 'pending')), fields=['id'], name='inbound_pending_idx')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "pending")),
+                        fields=["id"],
+                        name="inbound_pending_idx",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StatusEvent',
+            name="StatusEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('message_id', models.CharField(max_length=128)),
-                ('status', models.CharField(max_length=10)),
-                ('occurred_at', models.DateTimeField()),
-                ('error_code', models.IntegerField(blank=True, null=True)),
-                ('error_title', models.CharField(blank=True, max_length=200)),
-                ('pricing_category', models.CharField(blank=True, max_length=40)),
-                ('billable', models.BooleanField(null=True)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("message_id", models.CharField(max_length=128)),
+                ("status", models.CharField(max_length=10)),
+                ("occurred_at", models.DateTimeField()),
+                ("error_code", models.IntegerField(blank=True, null=True)),
+                ("error_title", models.CharField(blank=True, max_length=200)),
+                ("pricing_category", models.CharField(blank=True, max_length=40)),
+                ("billable", models.BooleanField(null=True)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('message_id', 'status'), name='status_event_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("message_id", "status"), name="status_event_once"
+                    )
+                ],
             },
         ),
     ]

@@ -1,0 +1,3 @@
+from whatsapp_emulator.cli import main
+
+raise SystemExit(main())
