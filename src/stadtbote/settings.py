@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -141,9 +142,12 @@ WHATSAPP: dict[str, str] = {
 WHATSAPP_MESSAGES_PER_SECOND = env_int("WHATSAPP_MESSAGES_PER_SECOND", 80)
 
 # Huey: durable SQLite queue with an in-process consumer by default, Redis when scaled.
-_huey_consumer = {"workers": env_int("STADTBOTE_WORKER_THREADS", 4), "worker_type": "thread"}
+_huey_consumer: dict[str, object] = {
+    "workers": env_int("STADTBOTE_WORKER_THREADS", 4),
+    "worker_type": "thread",
+}
 if REDIS_URL:
-    HUEY: dict[str, object] = {
+    HUEY: dict[str, Any] = {
         "name": "stadtbote",
         "huey_class": "huey.RedisHuey",
         "url": REDIS_URL,
@@ -151,6 +155,9 @@ if REDIS_URL:
         "consumer": _huey_consumer,
     }
 else:
+    # A SQLite queue is polled; huey's idle back-off would otherwise grow to 10 s, and a
+    # citizen waiting for the answer to "Start" would wait that long. Redis blocks instead.
+    _huey_consumer |= {"initial_delay": 0.05, "backoff": 1.5, "max_delay": 0.25}
     HUEY = {
         "name": "stadtbote",
         "huey_class": "huey.SqliteHuey",

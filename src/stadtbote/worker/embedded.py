@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from django.conf import settings
 from huey.consumer import Consumer
 from huey.contrib.djhuey import HUEY
 
@@ -14,7 +17,8 @@ class EmbeddedConsumer(Consumer):
         pass
 
 
-def start(workers: int) -> EmbeddedConsumer:
-    consumer = EmbeddedConsumer(HUEY, workers=workers, worker_type="thread", periodic=True)
+def start() -> EmbeddedConsumer:
+    options = cast(dict[str, Any], settings.HUEY["consumer"])
+    consumer = EmbeddedConsumer(HUEY, periodic=True, **options)
     consumer.start()
     return consumer

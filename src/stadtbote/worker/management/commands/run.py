@@ -4,7 +4,6 @@ import logging
 from typing import Any
 
 import uvicorn
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from stadtbote.channels.sending import SendLoop
@@ -28,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, host: str, port: int, no_worker: bool, **options: Any) -> None:
         consumer = None
         if not no_worker:
-            consumer = embedded.start(settings.HUEY["consumer"]["workers"])  # type: ignore[index]
+            consumer = embedded.start()
         config = uvicorn.Config(
             "stadtbote.asgi:application",
             host=host,
