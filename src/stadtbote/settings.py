@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "stadtbote.dialogue",
     "stadtbote.broadcasts",
     "stadtbote.worker",
+    "stadtbote.public",
 ]
 
 MIDDLEWARE = [

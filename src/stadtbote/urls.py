@@ -4,6 +4,7 @@ from django.urls import path
 
 from stadtbote.api.views import api
 from stadtbote.channels.whatsapp.views import webhook
+from stadtbote.public.views import privacy_notice
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -15,4 +16,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("webhooks/whatsapp", webhook, name="whatsapp-webhook"),
     path("health", health),
+    path("datenschutz/", privacy_notice, name="privacy-notice"),
 ]

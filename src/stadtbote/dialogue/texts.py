@@ -73,6 +73,10 @@ def help_text() -> OutboundMessage:
 
 
 def received() -> OutboundMessage:
+    # Honest until the inbox exists: nobody reads these messages yet.
     return OutboundMessage(
-        text="Danke für Ihre Nachricht! Wir lesen sie und melden uns. Im Notfall: 110 oder 112."
+        text=(
+            "Danke für Ihre Nachricht! Auf Nachrichten können wir hier noch nicht persönlich "
+            "antworten. *Hilfe* zeigt, was geht. Im Notfall: 110 oder 112."
+        )
     )

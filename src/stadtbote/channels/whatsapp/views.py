@@ -57,5 +57,5 @@ def _receive(request: HttpRequest) -> HttpResponse:
         return HttpResponse("signature invalid", status=403, content_type="text/plain")
 
     stored = inbound.store(channel="whatsapp", body=body)
-    log.info("webhook stored id=%s new=%s", stored.pk, stored.created)
+    log.debug("webhook stored id=%s new=%s", stored.pk, stored.created)
     return HttpResponse("ok", content_type="text/plain")
