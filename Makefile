@@ -39,6 +39,7 @@ run: setup
 # The whole suite on SQLite, then the database tests again on PostgreSQL + Redis.
 # Without those servers the second run skips with the reason; STADTBOTE_STRICT=1 makes it fail.
 test: setup
+	@scripts/ensure-chromium
 	$(BIN)/pytest -q
 	STADTBOTE_TEST_BACKEND=postgres $(BIN)/pytest -q
 
