@@ -150,3 +150,47 @@ def test_no_phone_number_is_stored_in_clear(client):
     assert ALICE not in subscriber.phone_index
     assert ALICE.encode() not in bytes(subscriber.phone_encrypted)
     assert subscriber.phone == ALICE
+
+
+def test_a_photo_from_a_subscriber_is_answered_once(client):
+    from tests.helpers import envelope, wamid
+
+    active_subscriber()
+    photo = envelope(
+        {
+            "contacts": [{"profile": {"name": "Test"}, "wa_id": ALICE}],
+            "messages": [
+                {
+                    "from": ALICE,
+                    "id": wamid(),
+                    "timestamp": "1700000000",
+                    "type": "image",
+                    "image": {"mime_type": "image/jpeg", "sha256": "x", "id": "123"},
+                }
+            ],
+        }
+    )
+    receive(client, photo)
+    assert replies() == [texts.received().text]
+
+
+def test_a_reaction_is_not_answered(client):
+    from tests.helpers import envelope, wamid
+
+    active_subscriber()
+    reaction = envelope(
+        {
+            "messages": [
+                {
+                    "from": ALICE,
+                    "id": wamid(),
+                    "timestamp": "1700000000",
+                    "type": "reaction",
+                    "reaction": {"message_id": "wamid.POST", "emoji": "👍"},
+                }
+            ]
+        }
+    )
+    receive(client, reaction)
+    assert replies() == []
+    assert InboundWebhook.objects.get().state == "applied"

@@ -77,16 +77,102 @@ class InboundText:
     timestamp: datetime
     text: str
     profile_name: str | None = None
+    context_message_id: str | None = None  # the message it quotes, if any
+    forwarded: bool = False  # forwarded once or many times: a signal of sharing
+
+
+class ChoiceSource(StrEnum):
+    BUTTON = "button"  # an interactive reply button
+    LIST = "list"  # a row of an interactive list
+    QUICK_REPLY = "quick_reply"  # a template's quick-reply button
 
 
 @dataclass(frozen=True, slots=True)
-class ButtonReply:
+class Choice:
+    """The citizen tapped a button or picked a list row of one of our messages."""
+
     sender: str
     message_id: str
     timestamp: datetime
-    button_id: str
+    choice_id: str
     title: str
+    source: ChoiceSource
     context_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """An emoji on one of our messages; `emoji` None means the reaction was taken back."""
+
+    sender: str
+    message_id: str
+    timestamp: datetime
+    target_message_id: str
+    emoji: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    sender: str
+    message_id: str
+    timestamp: datetime
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+    forwarded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A photo, document, voice message, video or sticker; the bytes are fetched by media id."""
+
+    sender: str
+    message_id: str
+    timestamp: datetime
+    kind: str  # image, document, audio, video, sticker
+    media_id: str
+    mime_type: str
+    sha256: str | None = None
+    caption: str | None = None
+    filename: str | None = None
+    voice: bool = False
+    forwarded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnsupportedMessage:
+    """A citizen sent something the platform cannot pass on (a native poll, a GIF, …)."""
+
+    sender: str
+    message_id: str
+    timestamp: datetime
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class NumberChanged:
+    sender: str  # the old number
+    message_id: str
+    timestamp: datetime
+    new_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class MarketingPreference:
+    """The citizen used WhatsApp's own "stop/resume marketing messages" control."""
+
+    sender: str
+    timestamp: datetime
+    stopped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateStatusChanged:
+    name: str
+    language: str
+    status: str  # APPROVED, REJECTED, PAUSED, …
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,4 +196,13 @@ class Unhandled:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-InboundEvent = InboundText | ButtonReply | StatusUpdate | Unhandled
+CitizenMessage = InboundText | Choice | Location | Media | UnsupportedMessage
+InboundEvent = (
+    CitizenMessage
+    | Reaction
+    | NumberChanged
+    | MarketingPreference
+    | TemplateStatusChanged
+    | StatusUpdate
+    | Unhandled
+)

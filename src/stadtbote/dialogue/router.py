@@ -7,7 +7,13 @@ import logging
 from django.db import IntegrityError, transaction
 
 from stadtbote.broadcasts import actions as broadcasts
-from stadtbote.channels.types import ButtonReply, InboundEvent, InboundText, OutboundMessage
+from stadtbote.channels.types import (
+    Choice,
+    CitizenMessage,
+    InboundEvent,
+    InboundText,
+    OutboundMessage,
+)
 from stadtbote.dialogue import outbox, texts
 from stadtbote.dialogue.commands import Command, parse
 from stadtbote.dialogue.models import ReceivedMessage
@@ -19,7 +25,9 @@ Status = Subscriber.Status
 
 
 def handle(event: InboundEvent) -> None:
-    if not isinstance(event, InboundText | ButtonReply):
+    if not isinstance(event, CitizenMessage):
+        # Reactions, number changes and marketing preferences get their own handling
+        # (reactions counting, subscriber signals); nothing to answer here.
         return
     subscriber = subscribers.find_or_create(event.sender)
     if not _first_time(event, subscriber):
@@ -29,13 +37,15 @@ def handle(event: InboundEvent) -> None:
     answer: OutboundMessage | None
     if isinstance(event, InboundText):
         answer = _on_text(subscriber, event)
+    elif isinstance(event, Choice):
+        answer = _on_choice(subscriber, event)
     else:
-        answer = _on_button(subscriber, event)
+        answer = _on_other(subscriber)
     if answer is not None:
         outbox.queue_reply(subscriber, answer, in_reply_to=event.message_id)
 
 
-def _first_time(event: InboundText | ButtonReply, subscriber: Subscriber) -> bool:
+def _first_time(event: CitizenMessage, subscriber: Subscriber) -> bool:
     try:
         with transaction.atomic():
             ReceivedMessage.objects.create(
@@ -62,14 +72,18 @@ def _on_text(subscriber: Subscriber, event: InboundText) -> OutboundMessage:
         case Command.HELP:
             return texts.help_text()
         case None:
-            # The inbox (citizen concerns) takes these; until then, an honest answer.
-            if subscriber.status == Status.ACTIVE:
-                return texts.received()
-            return texts.not_subscribed()
+            return _on_other(subscriber)
 
 
-def _on_button(subscriber: Subscriber, event: ButtonReply) -> OutboundMessage | None:
-    if event.button_id == texts.CONFIRM_BUTTON:
+def _on_other(subscriber: Subscriber) -> OutboundMessage:
+    # The inbox (citizen concerns) takes these; until then, an honest answer.
+    if subscriber.status == Status.ACTIVE:
+        return texts.received()
+    return texts.not_subscribed()
+
+
+def _on_choice(subscriber: Subscriber, event: Choice) -> OutboundMessage | None:
+    if event.choice_id == texts.CONFIRM_BUTTON:
         welcome = texts.welcome()
         if subscribers.confirm_subscription(
             subscriber, wording=welcome.text, source=event.message_id
@@ -78,10 +92,10 @@ def _on_button(subscriber: Subscriber, event: ButtonReply) -> OutboundMessage | 
         if subscriber.status == Status.ACTIVE:
             return texts.already_subscribed()
         return texts.not_subscribed()
-    if event.button_id == texts.DECLINE_BUTTON:
+    if event.choice_id == texts.DECLINE_BUTTON:
         subscribers.decline_subscription(subscriber)
         return texts.declined()
-    log.info("unknown button from subscriber %s ignored", subscriber.pk)
+    log.info("unknown choice from subscriber %s ignored", subscriber.pk)
     return None
 
 

@@ -7,19 +7,30 @@ envelope at all raises MalformedWebhook; a well-formed item we do not act on bec
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from stadtbote.channels.types import (
-    ButtonReply,
+    Choice,
+    ChoiceSource,
     DeliveryStatus,
     InboundEvent,
     InboundText,
+    Location,
+    MarketingPreference,
+    Media,
+    NumberChanged,
+    Reaction,
     StatusUpdate,
+    TemplateStatusChanged,
     Unhandled,
+    UnsupportedMessage,
 )
+
+MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
 
 
 class MalformedWebhook(ValueError):
@@ -47,50 +58,172 @@ def _events(entries: list[Any]) -> Iterator[InboundEvent]:
         for change in entry.get("changes", []):
             field = change.get("field")
             value = change["value"]
-            if field != "messages":
+            if field == "messages":
+                yield from _messages_field(value)
+            elif field == "user_preferences":
+                yield from _preferences(value)
+            elif field == "message_template_status_update":
+                yield TemplateStatusChanged(
+                    name=value["message_template_name"],
+                    language=value["message_template_language"],
+                    status=value["event"],
+                    reason=value.get("reason"),
+                )
+            else:
                 yield Unhandled(kind=f"field:{field}")
-                continue
-            names = {
-                c.get("wa_id"): c.get("profile", {}).get("name") for c in value.get("contacts", [])
-            }
-            for message in value.get("messages", []):
-                yield _message(message, names)
-            for status in value.get("statuses", []):
-                yield _status(status)
-            for error in value.get("errors", []):
-                yield Unhandled(kind="error", details={"code": error.get("code")})
+
+
+def _messages_field(value: dict[str, Any]) -> Iterator[InboundEvent]:
+    names = {c.get("wa_id"): c.get("profile", {}).get("name") for c in value.get("contacts", [])}
+    for message in value.get("messages", []):
+        yield _message(message, names)
+    for status in value.get("statuses", []):
+        yield _status(status)
+    for error in value.get("errors", []):
+        yield Unhandled(kind="error", details={"code": error.get("code")})
 
 
 def _timestamp(raw: Any) -> datetime:
     return datetime.fromtimestamp(int(raw), tz=UTC)
 
 
+def _forwarded(message: dict[str, Any]) -> bool:
+    context = message.get("context") or {}
+    return bool(context.get("forwarded") or context.get("frequently_forwarded"))
+
+
 def _message(message: dict[str, Any], names: dict[str, str | None]) -> InboundEvent:
     kind = message["type"]
-    sender = str(message["from"])
-    common = {
-        "sender": sender,
+    if "from" not in message and "from_user_id" in message:
+        # A username user without a recent conversation may come without a phone number
+        # (business-scoped ids, 2026); Stadtbote keys subscribers by number for now.
+        return Unhandled(kind=f"message:{kind}:without-number")
+    common: dict[str, Any] = {
+        "sender": str(message["from"]),
         "message_id": message["id"],
         "timestamp": _timestamp(message["timestamp"]),
     }
-    if kind == "text":
-        return InboundText(**common, text=message["text"]["body"], profile_name=names.get(sender))
-    if kind == "interactive" and message.get("interactive", {}).get("type") == "button_reply":
-        reply = message["interactive"]["button_reply"]
-        return ButtonReply(
-            **common,
-            button_id=reply["id"],
-            title=reply.get("title", ""),
-            context_message_id=message.get("context", {}).get("id"),
+    parse_kind = _MESSAGE_PARSERS.get(kind)
+    if parse_kind is None:
+        if kind in MEDIA_KINDS:
+            return _media(kind, message, common)
+        return Unhandled(kind=f"message:{kind}")
+    event = parse_kind(message, common)
+    if isinstance(event, InboundText):
+        return dataclasses.replace(event, profile_name=names.get(event.sender))
+    return event
+
+
+def _text(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
+    return InboundText(
+        **common,
+        text=message["text"]["body"],
+        context_message_id=(message.get("context") or {}).get("id"),
+        forwarded=_forwarded(message),
+    )
+
+
+def _interactive(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
+    interactive = message.get("interactive")
+    if interactive is None:  # Meta could not render it; the value carries an error
+        return Unhandled(kind="message:interactive:empty")
+    reply_kind = interactive.get("type")
+    sources = {"button_reply": ChoiceSource.BUTTON, "list_reply": ChoiceSource.LIST}
+    if reply_kind not in sources:
+        return Unhandled(kind=f"message:interactive:{reply_kind}")
+    reply = interactive[reply_kind]
+    return Choice(
+        **common,
+        choice_id=reply["id"],
+        title=reply.get("title", ""),
+        source=sources[reply_kind],
+        context_message_id=(message.get("context") or {}).get("id"),
+    )
+
+
+def _button(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
+    return Choice(
+        **common,
+        choice_id=message["button"]["payload"],
+        title=message["button"].get("text", ""),
+        source=ChoiceSource.QUICK_REPLY,
+        context_message_id=(message.get("context") or {}).get("id"),
+    )
+
+
+def _reaction(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
+    reaction = message["reaction"]
+    return Reaction(
+        **common,
+        target_message_id=reaction["message_id"],
+        emoji=reaction.get("emoji") or None,
+    )
+
+
+def _location(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
+    location = message["location"]
+    return Location(
+        **common,
+        latitude=float(location["latitude"]),
+        longitude=float(location["longitude"]),
+        name=location.get("name"),
+        address=location.get("address"),
+        forwarded=_forwarded(message),
+    )
+
+
+def _media(kind: str, message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
+    media = message[kind]
+    return Media(
+        **common,
+        kind=kind,
+        media_id=str(media["id"]),
+        mime_type=media.get("mime_type", "application/octet-stream"),
+        sha256=media.get("sha256"),
+        caption=media.get("caption"),
+        filename=media.get("filename"),
+        voice=bool(media.get("voice", False)),
+        forwarded=_forwarded(message),
+    )
+
+
+def _system(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
+    system = message["system"]
+    if system.get("type") == "user_changed_number":
+        return NumberChanged(**common, new_number=str(system["wa_id"]))
+    return Unhandled(kind=f"system:{system.get('type')}")
+
+
+def _unsupported(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
+    return UnsupportedMessage(
+        **common, kind=str((message.get("unsupported") or {}).get("type", "unknown"))
+    )
+
+
+_MESSAGE_PARSERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], InboundEvent]] = {
+    "text": _text,
+    "interactive": _interactive,
+    "button": _button,
+    "reaction": _reaction,
+    "location": _location,
+    "system": _system,
+    "unsupported": _unsupported,
+}
+
+
+def _preferences(value: dict[str, Any]) -> Iterator[InboundEvent]:
+    for preference in value.get("user_preferences", []):
+        if preference.get("category") != "marketing_messages" or preference.get("value") not in (
+            "stop",
+            "resume",
+        ):
+            yield Unhandled(kind=f"preference:{preference.get('value')}")
+            continue
+        yield MarketingPreference(
+            sender=str(preference["wa_id"]),
+            timestamp=_timestamp(preference["timestamp"]),
+            stopped=preference["value"] == "stop",
         )
-    if kind == "button":  # a tap on a template's quick-reply button
-        return ButtonReply(
-            **common,
-            button_id=message["button"]["payload"],
-            title=message["button"].get("text", ""),
-            context_message_id=message.get("context", {}).get("id"),
-        )
-    return Unhandled(kind=f"message:{kind}")
 
 
 def _status(status: dict[str, Any]) -> InboundEvent:
