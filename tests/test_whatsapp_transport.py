@@ -142,3 +142,27 @@ def test_an_error_never_carries_the_phone_number_or_text():
     result, _ = send(lambda r: meta_error(100, message="Invalid parameter"))
     assert "491701234567" not in str(result) and "Hallo" not in str(result)
     assert json.dumps({"e": str(result)})
+
+
+def test_it_sends_a_list_menu_as_an_interactive_list():
+    from stadtbote.channels.types import Menu, Row
+
+    message = OutboundMessage(
+        text="Welche Themen?",
+        menu=Menu("Themen wählen", (Row("t:1", "Baustellen", "Sperrungen"), Row("t:2", "Feste"))),
+    )
+    _, seen = send(lambda r: web.json_response({"messages": [{"id": "wamid.L"}]}), message)
+    interactive = seen[0]["body"]["interactive"]
+    assert interactive["type"] == "list"
+    assert interactive["action"]["button"] == "Themen wählen"
+    assert interactive["action"]["sections"][0]["rows"] == [
+        {"id": "t:1", "title": "Baustellen", "description": "Sperrungen"},
+        {"id": "t:2", "title": "Feste"},
+    ]
+
+
+def test_a_message_round_trips_through_its_stored_form():
+    from stadtbote.channels.types import Menu, Row
+
+    message = OutboundMessage(text="x", menu=Menu("b", (Row("a", "A", "d"),)))
+    assert OutboundMessage.from_json(message.to_json()) == message

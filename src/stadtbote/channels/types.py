@@ -19,27 +19,65 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Row:
+    """One choice in a list menu."""
+
+    id: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """A list the citizen opens with a button and picks one row from (WhatsApp: at most ten
+    rows; titles short). Used where more than three choices are offered."""
+
+    button: str
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
-    """Text with optional reply buttons. The recipient is passed separately, at send time,
-    so that a stored or queued message never carries a phone number."""
+    """Text with optional reply buttons or a list menu. The recipient is passed separately,
+    at send time, so that a stored or queued message never carries a phone number."""
 
     text: str
     buttons: tuple[Button, ...] = ()
+    menu: Menu | None = None
     preview_url: bool = False
     tracker: str | None = None  # echoed back on status events (Meta: biz_opaque_callback_data)
 
+    def __post_init__(self) -> None:
+        if self.buttons and self.menu:
+            raise ValueError("a message has reply buttons or a list menu, not both")
+
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "text": self.text,
             "buttons": [{"id": b.id, "title": b.title} for b in self.buttons],
             "preview_url": self.preview_url,
         }
+        if self.menu is not None:
+            data["menu"] = {
+                "button": self.menu.button,
+                "rows": [
+                    {"id": r.id, "title": r.title, "description": r.description}
+                    for r in self.menu.rows
+                ],
+            }
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any], tracker: str | None = None) -> OutboundMessage:
+        menu = data.get("menu")
         return cls(
             text=data["text"],
             buttons=tuple(Button(b["id"], b["title"]) for b in data.get("buttons", [])),
+            menu=(
+                Menu(menu["button"], tuple(Row(**row) for row in menu["rows"]))
+                if menu
+                else None
+            ),
             preview_url=bool(data.get("preview_url", False)),
             tracker=tracker,
         )

@@ -13,7 +13,26 @@ def build(to: str, message: OutboundMessage) -> dict[str, Any]:
         "recipient_type": "individual",
         "to": to,
     }
-    if message.buttons:
+    if message.menu is not None:
+        body["type"] = "interactive"
+        body["interactive"] = {
+            "type": "list",
+            "body": {"text": message.text},
+            "action": {
+                "button": message.menu.button,
+                "sections": [
+                    {
+                        "rows": [
+                            {"id": r.id, "title": r.title, "description": r.description}
+                            if r.description
+                            else {"id": r.id, "title": r.title}
+                            for r in message.menu.rows
+                        ]
+                    }
+                ],
+            },
+        }
+    elif message.buttons:
         body["type"] = "interactive"
         body["interactive"] = {
             "type": "button",
