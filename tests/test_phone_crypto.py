@@ -17,10 +17,26 @@ def test_it_encrypts_the_same_number_differently_each_time():
     assert crypto.encrypt("491701234567") != crypto.encrypt("491701234567")
 
 
-def test_it_refuses_ciphertext_made_with_another_key():
+def test_it_refuses_ciphertext_made_with_a_key_it_does_not_know():
     token = crypto.encrypt("491701234567")
-    with override_settings(FIELD_KEY="another key entirely"), pytest.raises(InvalidTag):
+    with (
+        override_settings(FIELD_KEY="another key entirely"),
+        pytest.raises(ValueError, match="no longer configured"),
+    ):
         crypto.decrypt(token)
+
+
+def test_a_previous_key_still_decrypts_and_finds_during_a_rotation(settings):
+    old_key = settings.FIELD_KEY
+    token = crypto.encrypt("491701234567")
+    old_index = crypto.blind_index("491701234567")
+    with override_settings(FIELD_KEY="the new key", FIELD_KEYS_PREVIOUS=[old_key]):
+        assert crypto.decrypt(token) == "491701234567"
+        assert crypto.blind_indexes("491701234567") == [
+            crypto.blind_index("491701234567"),
+            old_index,
+        ]
+        assert crypto.key_id_of(crypto.encrypt("x")) != crypto.key_id_of(token)
 
 
 def test_it_refuses_tampered_ciphertext():

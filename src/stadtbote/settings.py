@@ -14,6 +14,8 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env_required("STADTBOTE_SECRET_KEY")
 FIELD_KEY = env_required("STADTBOTE_FIELD_KEY")
+# Keys FIELD_KEY replaced, comma-separated, kept readable until `rotate_field_key` has run.
+FIELD_KEYS_PREVIOUS = [k for k in (env("STADTBOTE_FIELD_KEYS_PREVIOUS") or "").split(",") if k]
 DEBUG = env_bool("STADTBOTE_DEBUG", False)
 ALLOWED_HOSTS = (env("STADTBOTE_ALLOWED_HOSTS", "127.0.0.1,localhost") or "").split(",")
 CSRF_TRUSTED_ORIGINS = [

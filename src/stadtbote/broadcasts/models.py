@@ -35,7 +35,10 @@ class Delivery(TrackedMessage):
     starts here."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="deliveries")
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")
+    # Emptied when the subscriber is erased: the row stays, anonymous, for the post's counts.
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     queued_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

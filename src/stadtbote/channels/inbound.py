@@ -6,6 +6,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -80,3 +81,36 @@ def _apply_one(row: InboundWebhook, handle: EventHandler) -> tuple[str, str]:
         log.error("webhook %s could not be applied: %s", row.pk, type(exc).__name__)
         return InboundWebhook.State.FAILED, type(exc).__name__
     return InboundWebhook.State.APPLIED, ""
+
+
+def purge_bodies_mentioning(number: str, chunk: int = 500) -> int:
+    """Empties stored bodies that contain this number (erasure). Applied bodies are emptied
+    by retention anyway, so few are left to scan; the hash stays so retries are still known.
+    A body not applied yet is not applied any more: the citizen asked to be forgotten."""
+    needle = b'"' + number.encode() + b'"'  # numbers are JSON strings: match whole ones only
+    purged, last_id = 0, 0
+    while True:
+        rows = list(
+            InboundWebhook.objects.filter(id__gt=last_id)
+            .exclude(body=b"")
+            .order_by("id")
+            .values_list("id", "body")[:chunk]
+        )
+        if not rows:
+            return purged
+        last_id = rows[-1][0]
+        hits = InboundWebhook.objects.filter(id__in=[pk for pk, b in rows if needle in bytes(b)])
+        hits.filter(state=InboundWebhook.State.PENDING).update(
+            state=InboundWebhook.State.FAILED, error="erased before it was applied"
+        )
+        purged += hits.update(body=b"")
+
+
+def purge_applied_bodies(older_than: timedelta) -> int:
+    """Retention: a body that was applied has done its work; only its hash is kept."""
+    cutoff = timezone.now() - older_than
+    return (
+        InboundWebhook.objects.filter(state=InboundWebhook.State.APPLIED, received_at__lt=cutoff)
+        .exclude(body=b"")
+        .update(body=b"")
+    )

@@ -74,9 +74,7 @@ class OutboundMessage:
             text=data["text"],
             buttons=tuple(Button(b["id"], b["title"]) for b in data.get("buttons", [])),
             menu=(
-                Menu(menu["button"], tuple(Row(**row) for row in menu["rows"]))
-                if menu
-                else None
+                Menu(menu["button"], tuple(Row(**row) for row in menu["rows"])) if menu else None
             ),
             preview_url=bool(data.get("preview_url", False)),
             tracker=tracker,

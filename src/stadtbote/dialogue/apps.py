@@ -8,6 +8,9 @@ class DialogueConfig(AppConfig):
 
     def ready(self) -> None:
         from stadtbote.channels.signals import webhook_stored
-        from stadtbote.dialogue import tasks
+        from stadtbote.dialogue import privacy, tasks
+        from stadtbote.subscribers.signals import erasing, exporting
 
         webhook_stored.connect(tasks.on_webhook_stored, dispatch_uid="dialogue-apply-inbound")
+        erasing.connect(privacy.erase_chat, dispatch_uid="dialogue-erase")
+        exporting.connect(privacy.export_chat, dispatch_uid="dialogue-export")

@@ -1,28 +1,43 @@
 """Everything that changes a subscriber goes through here, and every consent change is written
-to the ledger in the same transaction."""
+to the ledger in the same transaction.
+
+Consent changes carry the time the citizen wrote the message (`at`). A change older than the
+last one applied is ignored, so a "Stop" handled before a late-arriving, earlier "Start" stays a
+Stop: the outcome is what the citizen meant, whatever order the webhooks came in.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from stadtbote.lib import crypto, phone
-from stadtbote.subscribers.models import ConsentEvent, Subscriber
+from stadtbote.subscribers.models import ConsentEvent, District, Subscriber, Topic
+from stadtbote.subscribers.signals import erasing
+
+Status = Subscriber.Status
 
 
 def find(wa_id: str) -> Subscriber | None:
-    return Subscriber.objects.filter(phone_index=crypto.blind_index(phone.normalize(wa_id))).first()
-
-
-def find_or_create(wa_id: str) -> Subscriber:
     number = phone.normalize(wa_id)
-    subscriber, _ = Subscriber.objects.get_or_create(
-        phone_index=crypto.blind_index(number),
-        defaults={"phone_encrypted": crypto.encrypt(number)},
-    )
+    return Subscriber.objects.filter(phone_index__in=crypto.blind_indexes(number)).first()
+
+
+def find_or_create(wa_id: str, *, bsuid: str | None = None) -> Subscriber:
+    number = phone.normalize(wa_id)
+    subscriber = find(number)
+    if subscriber is None:
+        subscriber, _ = Subscriber.objects.get_or_create(
+            phone_index=crypto.blind_index(number),
+            defaults={"phone_encrypted": crypto.encrypt(number)},
+        )
+    if bsuid and subscriber.bsuid != bsuid:
+        Subscriber.objects.filter(bsuid=bsuid).exclude(pk=subscriber.pk).update(bsuid=None)
+        subscriber.bsuid = bsuid
+        subscriber.save(update_fields=["bsuid"])
     return subscriber
 
 
@@ -33,50 +48,195 @@ def note_inbound(subscriber: Subscriber, at: datetime) -> None:
         subscriber.save(update_fields=["last_inbound_at"])
 
 
-def _ledger(subscriber: Subscriber, action: str, wording: str, source: str) -> None:
+def _ledger(
+    subscriber: Subscriber, action: str, wording: str, source: str = "", channel: str = "whatsapp"
+) -> None:
     ConsentEvent.objects.create(
         subscriber_ref=subscriber.phone_index,
         action=action,
+        channel=channel,
         wording=wording,
         notice_version=settings.PRIVACY_NOTICE_VERSION,
         source_message_id=source,
     )
 
 
-@transaction.atomic
-def request_subscription(subscriber: Subscriber, *, wording: str, source: str = "") -> None:
-    subscriber.status = Subscriber.Status.PENDING
-    subscriber.save(update_fields=["status"])
-    _ledger(subscriber, ConsentEvent.Action.REQUESTED, wording, source)
+def _is_current(subscriber: Subscriber, at: datetime | None) -> bool:
+    """False when a newer consent decision of the citizen has already been applied."""
+    return (
+        at is None or subscriber.consent_changed_at is None or at >= subscriber.consent_changed_at
+    )
 
 
 @transaction.atomic
-def confirm_subscription(subscriber: Subscriber, *, wording: str, source: str = "") -> bool:
-    """Returns False when there was nothing to confirm (already active or never asked)."""
-    if subscriber.status != Subscriber.Status.PENDING:
+def request_subscription(
+    subscriber: Subscriber, *, wording: str, source: str = "", at: datetime | None = None
+) -> bool:
+    if not _is_current(subscriber, at):
         return False
-    subscriber.status = Subscriber.Status.ACTIVE
+    subscriber.status = Status.PENDING
+    subscriber.requested_at = timezone.now()
+    subscriber.consent_changed_at = at or timezone.now()
+    subscriber.save(update_fields=["status", "requested_at", "consent_changed_at"])
+    _ledger(subscriber, ConsentEvent.Action.REQUESTED, wording, source)
+    return True
+
+
+@transaction.atomic
+def confirm_subscription(
+    subscriber: Subscriber, *, wording: str, source: str = "", at: datetime | None = None
+) -> bool:
+    """Returns False when there was nothing to confirm (already active, never asked, expired,
+    or the citizen has stopped since)."""
+    if subscriber.status != Status.PENDING or not _is_current(subscriber, at):
+        return False
+    subscriber.status = Status.ACTIVE
     subscriber.confirmed_at = timezone.now()
     subscriber.unsubscribed_at = None
-    subscriber.save(update_fields=["status", "confirmed_at", "unsubscribed_at"])
+    subscriber.consent_changed_at = at or timezone.now()
+    subscriber.save(
+        update_fields=["status", "confirmed_at", "unsubscribed_at", "consent_changed_at"]
+    )
     _ledger(subscriber, ConsentEvent.Action.CONFIRMED, wording, source)
     return True
 
 
 @transaction.atomic
-def unsubscribe(subscriber: Subscriber, *, wording: str, source: str = "") -> bool:
-    """Stops everything at once. Returns False when the citizen was not subscribed."""
-    if subscriber.status == Subscriber.Status.UNSUBSCRIBED:
+def unsubscribe(
+    subscriber: Subscriber,
+    *,
+    wording: str,
+    source: str = "",
+    at: datetime | None = None,
+    channel: str = "whatsapp",
+) -> bool:
+    """Stops everything at once. Returns False when there was nothing to stop."""
+    if subscriber.status in (Status.UNSUBSCRIBED, Status.CONTACT) or not _is_current(
+        subscriber, at
+    ):
         return False
-    subscriber.status = Subscriber.Status.UNSUBSCRIBED
+    subscriber.status = Status.UNSUBSCRIBED
     subscriber.unsubscribed_at = timezone.now()
-    subscriber.save(update_fields=["status", "unsubscribed_at"])
-    _ledger(subscriber, ConsentEvent.Action.WITHDRAWN, wording, source)
+    subscriber.consent_changed_at = at or timezone.now()
+    subscriber.save(update_fields=["status", "unsubscribed_at", "consent_changed_at"])
+    _ledger(subscriber, ConsentEvent.Action.WITHDRAWN, wording, source, channel)
     return True
 
 
 def decline_subscription(subscriber: Subscriber) -> None:
     """The citizen said no to the confirmation question: nothing was consented to."""
-    if subscriber.status == Subscriber.Status.PENDING:
-        subscriber.status = Subscriber.Status.CONTACT
+    if subscriber.status == Status.PENDING:
+        subscriber.status = Status.CONTACT
         subscriber.save(update_fields=["status"])
+
+
+@transaction.atomic
+def expire_unconfirmed(older_than: timedelta) -> int:
+    """Requests nobody confirmed in time go back to 'wrote, not subscribed'."""
+    cutoff = timezone.now() - older_than
+    expired = list(Subscriber.objects.filter(status=Status.PENDING, requested_at__lt=cutoff))
+    for subscriber in expired:
+        subscriber.status = Status.CONTACT
+        subscriber.save(update_fields=["status"])
+        _ledger(subscriber, ConsentEvent.Action.EXPIRED, "", channel="system")
+    return len(expired)
+
+
+# Preferences ------------------------------------------------------------------------------
+
+
+def set_language(subscriber: Subscriber, language: str) -> None:
+    if language not in Subscriber.Language.values:
+        raise ValueError(f"unsupported language {language!r}")
+    subscriber.language = language
+    subscriber.save(update_fields=["language"])
+
+
+def toggle_topic(subscriber: Subscriber, topic: Topic) -> bool:
+    """Adds or removes one topic; returns True when it is chosen now."""
+    if subscriber.topics.filter(pk=topic.pk).exists():
+        subscriber.topics.remove(topic)
+        return False
+    subscriber.topics.add(topic)
+    return True
+
+
+def toggle_district(subscriber: Subscriber, district: District) -> bool:
+    if subscriber.districts.filter(pk=district.pk).exists():
+        subscriber.districts.remove(district)
+        return False
+    subscriber.districts.add(district)
+    return True
+
+
+def choose_everything(subscriber: Subscriber) -> None:
+    """No choice means everything (except opt-in-only topics)."""
+    subscriber.topics.clear()
+    subscriber.districts.clear()
+
+
+def pause(subscriber: Subscriber, days: int) -> datetime:
+    if not 1 <= days <= 365:
+        raise ValueError("a pause lasts between 1 and 365 days")
+    subscriber.paused_until = timezone.now() + timedelta(days=days)
+    subscriber.save(update_fields=["paused_until"])
+    return subscriber.paused_until
+
+
+def resume(subscriber: Subscriber) -> None:
+    subscriber.paused_until = None
+    subscriber.save(update_fields=["paused_until"])
+
+
+# Platform signals --------------------------------------------------------------------------
+
+
+def note_marketing_preference(subscriber: Subscriber, *, stopped: bool) -> None:
+    subscriber.marketing_stopped = stopped
+    subscriber.save(update_fields=["marketing_stopped"])
+
+
+def mark_unreachable(subscriber_ids: list[int], code: int) -> int:
+    """Meta said these numbers cannot get our messages; they are left out of sends."""
+    return Subscriber.objects.filter(pk__in=subscriber_ids, unreachable_code__isnull=True).update(
+        unreachable_code=code, unreachable_since=timezone.now()
+    )
+
+
+@transaction.atomic
+def change_number(old_wa_id: str, new_wa_id: str) -> Subscriber | None:
+    """WhatsApp told us the citizen moved to a new number: the subscription moves along.
+
+    If the new number had written to us before, that contact row gives way to the moved
+    subscription, whose consent history is the one that counts.
+    """
+    subscriber = find(old_wa_id)
+    if subscriber is None:
+        return None
+    new_number = phone.normalize(new_wa_id)
+    other = find(new_number)
+    if other is not None and other.pk != subscriber.pk:
+        erase(other, wording="number taken over by a moved subscription", channel="system")
+    subscriber.phone_index = crypto.blind_index(new_number)
+    subscriber.phone_encrypted = crypto.encrypt(new_number)
+    subscriber.unreachable_code = None
+    subscriber.unreachable_since = None
+    subscriber.save(
+        update_fields=["phone_index", "phone_encrypted", "unreachable_code", "unreachable_since"]
+    )
+    return subscriber
+
+
+# Erasure ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def erase(subscriber: Subscriber, *, wording: str, channel: str = "whatsapp") -> None:
+    """Art. 17: the number, choices, votes, messages and media go; counts stay anonymous.
+
+    The ledger keeps its pseudonymous lines (the keyed index, not the number) because the city
+    must be able to prove consent it relied on; a last line records the erasure itself.
+    """
+    erasing.send(sender=Subscriber, subscriber=subscriber)
+    _ledger(subscriber, ConsentEvent.Action.ERASED, wording, channel=channel)
+    subscriber.delete()

@@ -18,14 +18,32 @@ class Subscriber(models.Model):
         ACTIVE = "active", _("subscribed")
         UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
 
+    class Language(models.TextChoices):
+        GERMAN = "de", "Deutsch"
+        ENGLISH = "en", "English"
+
     phone_index = models.CharField(max_length=64, unique=True)
     phone_encrypted = models.BinaryField()
+    # Meta's business-scoped user id (2026): stays when a user hides the number behind a name.
+    bsuid = models.CharField(max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.CONTACT)
-    language = models.CharField(max_length=5, default="de")
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.GERMAN)
+    topics = models.ManyToManyField("Topic", blank=True, related_name="subscribers")
+    districts = models.ManyToManyField("District", blank=True, related_name="subscribers")
+    paused_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # When the citizen wrote the message that last changed the subscription. A late, older
+    # "Start" must not undo a newer "Stop": decisions follow the citizen's own timeline.
+    consent_changed_at = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
+    # WhatsApp's own "stop marketing messages" control (user_preferences webhook).
+    marketing_stopped = models.BooleanField(default=False)
+    # Meta's code for why this number cannot be reached (131026 not on WhatsApp, 131050 …).
+    unreachable_code = models.IntegerField(null=True, blank=True)
+    unreachable_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status"], name="subscriber_status_idx")]
@@ -55,12 +73,15 @@ class ConsentEvent(models.Model):
         REQUESTED = "requested", _("asked to subscribe")
         CONFIRMED = "confirmed", _("confirmed the subscription (opt-in)")
         WITHDRAWN = "withdrawn", _("unsubscribed (opt-out)")
+        EXPIRED = "expired", _("request expired unconfirmed")
+        IMPORTED = "imported", _("imported with consent proof from a previous provider")
+        ERASED = "erased", _("personal data erased")
 
     # The subscriber's phone index, not a foreign key: erasing a subscriber must not have to
     # touch the ledger, and the ledger alone must not name anyone.
     subscriber_ref = models.CharField(max_length=64, db_index=True)
     action = models.CharField(max_length=10, choices=Action.choices)
-    channel = models.CharField(max_length=20, default="whatsapp")
+    channel = models.CharField(max_length=20, default="whatsapp")  # or "import", "staff"
     wording = models.TextField()
     notice_version = models.CharField(max_length=20)
     source_message_id = models.CharField(max_length=128, blank=True)
@@ -91,6 +112,20 @@ class Topic(models.Model):
         default=False,
         help_text=_("Subscribers who chose no topics do not get posts of this topic."),
     )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class District(models.Model):
+    """A part of the city (Stadtteil); citizens choose districts to hear about."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(unique=True)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
