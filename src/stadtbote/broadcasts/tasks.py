@@ -19,10 +19,13 @@ BATCH = 200
 def _build(row: TrackedMessage) -> Outgoing | str:
     assert isinstance(row, Delivery)
     # Checked at send time, not only at fan-out: a Stop is honoured before the next send.
-    if row.subscriber.status != Subscriber.Status.ACTIVE:
+    subscriber = row.subscriber
+    if subscriber is None:
+        return "erased"
+    if subscriber.status != Subscriber.Status.ACTIVE:
         return "unsubscribed"
     message = OutboundMessage(text=row.post.text, preview_url=True, tracker=f"d{row.pk}")
-    return Outgoing(to=row.subscriber.phone, message=message)
+    return Outgoing(to=subscriber.phone, message=message)
 
 
 def dispatch_once(batch: int = BATCH) -> int:

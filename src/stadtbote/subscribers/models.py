@@ -28,8 +28,12 @@ class Subscriber(models.Model):
     bsuid = models.CharField(max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.CONTACT)
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.GERMAN)
-    topics = models.ManyToManyField("Topic", blank=True, related_name="subscribers")
-    districts = models.ManyToManyField("District", blank=True, related_name="subscribers")
+    topics: models.ManyToManyField[Topic, Any] = models.ManyToManyField(
+        "Topic", blank=True, related_name="subscribers"
+    )
+    districts: models.ManyToManyField[District, Any] = models.ManyToManyField(
+        "District", blank=True, related_name="subscribers"
+    )
     paused_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     requested_at = models.DateTimeField(null=True, blank=True)
