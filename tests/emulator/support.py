@@ -32,7 +32,12 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "whatsapp"
 
 
 def make_config(**changes: Any) -> EmulatorConfig:
-    """A configuration with short delays so a whole status lifecycle takes milliseconds."""
+    """A configuration with short delays so a whole status lifecycle takes milliseconds.
+
+    The customer service window and the pair rate limit are off: most tests send free-form
+    messages to a citizen who never wrote, or many to one citizen. The policy tests switch
+    them on (``policy_config``).
+    """
     values: dict[str, Any] = {
         "access_token": ACCESS_TOKEN,
         "app_secret": APP_SECRET,
@@ -43,6 +48,8 @@ def make_config(**changes: Any) -> EmulatorConfig:
         "delivered_delay": 0.02,
         "retry_base_delay": 0.01,
         "messages_per_second": 0,
+        "service_window": 0.0,
+        "pair_rate_burst": 0,
     }
     values.update(changes)
     return EmulatorConfig(**values)

@@ -122,14 +122,14 @@ async def test_it_rejects_a_header_longer_than_60_characters() -> None:
     assert "interactive['header']['text']" in error_of(response)["error_data"]["details"]
 
 
-async def test_it_says_that_list_messages_are_not_emulated_yet() -> None:
+async def test_it_says_that_flow_messages_are_not_emulated_yet() -> None:
     body = button_message([("a", "Ja")])
-    body["interactive"]["type"] = "list"
+    body["interactive"]["type"] = "flow"
     async with emulator() as client:
         response = await client.post(SEND_PATH, json=body, headers=AUTH)
 
     assert response.status_code == 400
     assert (
-        "'list' is not supported by this emulator version"
+        "'flow' is not supported by this emulator version"
         in (error_of(response)["error_data"]["details"])
     )

@@ -85,7 +85,7 @@ async def test_an_unknown_number_has_an_empty_chat_and_is_not_created() -> None:
         chat = (await client.get(f"/_emulator/users/{OTHER}/messages")).json()
         users = (await client.get("/_emulator/users")).json()
 
-    assert chat == {"wa_id": OTHER, "name": None, "messages": []}
+    assert chat == {"wa_id": OTHER, "name": None, "marketing_stopped": False, "messages": []}
     assert users == {"users": []}
 
 

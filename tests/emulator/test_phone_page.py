@@ -74,7 +74,7 @@ async def test_the_formatter_escapes_html_and_renders_whatsapp_styles() -> None:
     cases = {
         "<img src=x onerror=alert(1)>": "&lt;img src=x onerror=alert(1)&gt;",
         "*fett* und _kursiv_ und ~weg~": (
-            "<strong>fett</strong> und <em>kursiv</em> und <del>weg</del>"
+            "<strong>fett</strong> und <em>kursiv</em> und <s>weg</s>"
         ),
         "```*nicht fett*```": "<code>*nicht fett*</code>",
         "snake_case_name bleibt": "snake_case_name bleibt",
@@ -94,3 +94,52 @@ async def test_the_formatter_escapes_html_and_renders_whatsapp_styles() -> None:
     )
 
     assert dict(zip(cases, json.loads(result.stdout), strict=True)) == cases
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(first: str, second: str) -> float:
+    high, low = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# (text or control colour, background, minimum): 4.5 for text, 3 for borders and focus rings.
+COLOUR_PAIRS = [
+    ("--ink", "#ffffff", 4.5),
+    ("--ink", "--mine", 4.5),
+    ("--ink", "--chat", 4.5),
+    ("--muted", "#ffffff", 4.5),
+    ("--muted", "--mine", 4.5),
+    ("--muted", "--chat", 4.5),
+    ("--muted", "--page", 4.5),
+    ("--accent", "#ffffff", 4.5),
+    ("#ffffff", "--accent", 4.5),
+    ("--accent", "--accent-soft", 4.5),
+    ("--read", "--chat", 4.5),
+    ("--problem", "#ffffff", 4.5),
+    ("--border", "#ffffff", 3.0),
+    ("--focus", "#ffffff", 3.0),
+    ("--focus", "--chat", 3.0),
+]
+
+
+async def test_text_and_controls_have_enough_contrast() -> None:
+    page, _ = await fetch_page()
+    root = re.search(r":root \{(.*?)\}", page, re.DOTALL)
+    assert root
+    colours = dict(re.findall(r"(--[\w-]+):\s*(#[0-9a-fA-F]{6});", root.group(1)))
+
+    for foreground, background, minimum in COLOUR_PAIRS:
+        ratio = _contrast(colours.get(foreground, foreground), colours.get(background, background))
+        assert ratio >= minimum, f"{foreground} on {background}: {ratio:.2f} < {minimum}"
+
+
+async def test_the_browser_icon_request_gets_an_empty_answer() -> None:
+    async with emulator() as client:
+        response = await client.get("/favicon.ico")
+
+    assert response.status_code == 204

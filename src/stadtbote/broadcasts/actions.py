@@ -50,10 +50,14 @@ def _fan_out(post: Post) -> int:
         SELECT %s, s.id, %s, 0, %s, ''
         FROM {subscriber} s
         WHERE s.status = %s
+          AND (s.paused_until IS NULL OR s.paused_until <= %s)
+          AND s.unreachable_code IS NULL
+          AND s.marketing_stopped = %s
         ON CONFLICT (post_id, subscriber_id) DO NOTHING
     """  # noqa: S608 -- table names come from model metadata, values are parameters
+    now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [post.pk, SendState.QUEUED, timezone.now(), Subscriber.Status.ACTIVE])
+        cursor.execute(sql, [post.pk, SendState.QUEUED, now, Subscriber.Status.ACTIVE, now, False])
         return cursor.rowcount
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -11,7 +12,6 @@ from stadtbote.channels import dispatch, statuses
 from stadtbote.channels.models import TrackedMessage
 from stadtbote.channels.sending import Outgoing
 from stadtbote.channels.types import OutboundMessage
-from stadtbote.subscribers.models import Subscriber
 
 BATCH = 200
 
@@ -22,8 +22,9 @@ def _build(row: TrackedMessage) -> Outgoing | str:
     subscriber = row.subscriber
     if subscriber is None:
         return "erased"
-    if subscriber.status != Subscriber.Status.ACTIVE:
-        return "unsubscribed"
+    reason = subscriber.why_not_to_send(timezone.now())
+    if reason is not None:
+        return reason
     message = OutboundMessage(text=row.post.text, preview_url=True, tracker=f"d{row.pk}")
     return Outgoing(to=subscriber.phone, message=message)
 

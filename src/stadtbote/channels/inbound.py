@@ -71,8 +71,7 @@ def _apply_one(row: InboundWebhook, handle: EventHandler) -> tuple[str, str]:
             events = parse(bytes(row.body))
             statuses.record([e for e in events if isinstance(e, StatusUpdate)])
             for event in events:
-                if not isinstance(event, StatusUpdate):
-                    handle(event)
+                handle(event)  # statuses too: some failures say something about the person
     except whatsapp_parser.MalformedWebhook as exc:
         log.warning("webhook %s is malformed: %s", row.pk, exc)
         return InboundWebhook.State.MALFORMED, str(exc)

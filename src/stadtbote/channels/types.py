@@ -115,6 +115,7 @@ class InboundText:
     profile_name: str | None = None
     context_message_id: str | None = None  # the message it quotes, if any
     forwarded: bool = False  # forwarded once or many times: a signal of sharing
+    user_id: str | None = None  # business-scoped user id (BSUID), where Meta sends one
 
 
 class ChoiceSource(StrEnum):
@@ -134,6 +135,7 @@ class Choice:
     title: str
     source: ChoiceSource
     context_message_id: str | None = None
+    user_id: str | None = None  # business-scoped user id (BSUID), where Meta sends one
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,7 @@ class Location:
     name: str | None = None
     address: str | None = None
     forwarded: bool = False
+    user_id: str | None = None  # business-scoped user id (BSUID), where Meta sends one
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,7 @@ class Media:
     filename: str | None = None
     voice: bool = False
     forwarded: bool = False
+    user_id: str | None = None  # business-scoped user id (BSUID), where Meta sends one
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +188,7 @@ class UnsupportedMessage:
     message_id: str
     timestamp: datetime
     kind: str
+    user_id: str | None = None  # business-scoped user id (BSUID), where Meta sends one
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,12 @@ class Reply(TrackedMessage):
     """An answer in the chat, written in the same transaction as the event that caused it and
     sent afterwards (an outbox), so applying a webhook never waits on the network."""
 
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="replies")
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    # Only for the goodbye after an erasure, when no subscriber row is left to send to;
+    # emptied once sent, and the row itself goes with the next retention run.
+    recipient_encrypted = models.BinaryField(null=True, blank=True)
     in_reply_to = models.CharField(max_length=128, blank=True)
     content = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,7 +6,14 @@ from django.db import transaction
 
 from stadtbote.channels.types import OutboundMessage
 from stadtbote.dialogue.models import Reply
+from stadtbote.lib import crypto
 from stadtbote.subscribers.models import Subscriber
+
+
+def _send_after_commit() -> None:
+    from stadtbote.dialogue.tasks import send_replies
+
+    transaction.on_commit(send_replies)
 
 
 def queue_reply(
@@ -15,7 +22,17 @@ def queue_reply(
     reply = Reply.objects.create(
         subscriber=subscriber, in_reply_to=in_reply_to, content=message.to_json()
     )
-    from stadtbote.dialogue.tasks import send_replies
+    _send_after_commit()
+    return reply
 
-    transaction.on_commit(send_replies)
+
+def queue_goodbye(number: str, message: OutboundMessage, *, in_reply_to: str = "") -> Reply:
+    """A last answer to someone whose data was just erased."""
+    reply = Reply.objects.create(
+        subscriber=None,
+        recipient_encrypted=crypto.encrypt(number),
+        in_reply_to=in_reply_to,
+        content=message.to_json(),
+    )
+    _send_after_commit()
     return reply

@@ -8,11 +8,12 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from stadtbote.channels import dispatch, inbound
-from stadtbote.channels.models import TrackedMessage
+from stadtbote.channels.models import SendState, TrackedMessage
 from stadtbote.channels.sending import Outgoing
 from stadtbote.channels.types import OutboundMessage
 from stadtbote.dialogue import router
 from stadtbote.dialogue.models import Reply
+from stadtbote.lib import crypto
 
 BATCH = 100
 
@@ -34,13 +35,21 @@ def apply_inbound() -> None:
 def _build(row: TrackedMessage) -> Outgoing | str:
     assert isinstance(row, Reply)
     message = OutboundMessage.from_json(row.content, tracker=f"r{row.pk}")
-    return Outgoing(to=row.subscriber.phone, message=message)
+    if row.subscriber is not None:
+        return Outgoing(to=row.subscriber.phone, message=message)
+    if row.recipient_encrypted:
+        return Outgoing(to=crypto.decrypt(bytes(row.recipient_encrypted)), message=message)
+    return "erased"
 
 
 def send_replies_once() -> int:
     ids = dispatch.claim(Reply.objects.order_by("id"), BATCH)
     if ids:
         dispatch.send_claimed(Reply.objects.select_related("subscriber"), ids, _build)
+        # A goodbye's number is kept only until it went out.
+        Reply.objects.filter(id__in=ids, subscriber=None).exclude(state=SendState.QUEUED).update(
+            recipient_encrypted=None
+        )
     return len(ids)
 
 

@@ -45,7 +45,10 @@ def note_inbound(subscriber: Subscriber, at: datetime) -> None:
     """Remember the citizen's last message: it opens WhatsApp's 24-hour service window."""
     if subscriber.last_inbound_at is None or at > subscriber.last_inbound_at:
         subscriber.last_inbound_at = at
-        subscriber.save(update_fields=["last_inbound_at"])
+        # Whoever writes to us is on WhatsApp: an earlier "not on WhatsApp" is outdated.
+        subscriber.unreachable_code = None
+        subscriber.unreachable_since = None
+        subscriber.save(update_fields=["last_inbound_at", "unreachable_code", "unreachable_since"])
 
 
 def _ledger(
@@ -62,10 +65,25 @@ def _ledger(
 
 
 def _is_current(subscriber: Subscriber, at: datetime | None) -> bool:
-    """False when a newer consent decision of the citizen has already been applied."""
-    return (
-        at is None or subscriber.consent_changed_at is None or at >= subscriber.consent_changed_at
-    )
+    """False when a newer consent decision of the citizen has already been applied.
+
+    Meta's timestamps have whole seconds. In a tie with an earlier "Stop" the Stop wins: when
+    in doubt, Stadtbote does not send.
+    """
+    last = subscriber.consent_changed_at
+    if at is None or last is None:
+        return True
+    if subscriber.status == Status.UNSUBSCRIBED:
+        return at > last
+    return at >= last
+
+
+def _mark_decision(subscriber: Subscriber, at: datetime | None) -> list[str]:
+    """Only the citizen's own messages move the timeline; staff and system actions do not."""
+    if at is None:
+        return []
+    subscriber.consent_changed_at = at
+    return ["consent_changed_at"]
 
 
 @transaction.atomic
@@ -76,8 +94,8 @@ def request_subscription(
         return False
     subscriber.status = Status.PENDING
     subscriber.requested_at = timezone.now()
-    subscriber.consent_changed_at = at or timezone.now()
-    subscriber.save(update_fields=["status", "requested_at", "consent_changed_at"])
+    moved = _mark_decision(subscriber, at)
+    subscriber.save(update_fields=["status", "requested_at", *moved])
     _ledger(subscriber, ConsentEvent.Action.REQUESTED, wording, source)
     return True
 
@@ -93,10 +111,8 @@ def confirm_subscription(
     subscriber.status = Status.ACTIVE
     subscriber.confirmed_at = timezone.now()
     subscriber.unsubscribed_at = None
-    subscriber.consent_changed_at = at or timezone.now()
-    subscriber.save(
-        update_fields=["status", "confirmed_at", "unsubscribed_at", "consent_changed_at"]
-    )
+    moved = _mark_decision(subscriber, at)
+    subscriber.save(update_fields=["status", "confirmed_at", "unsubscribed_at", *moved])
     _ledger(subscriber, ConsentEvent.Action.CONFIRMED, wording, source)
     return True
 
@@ -117,8 +133,8 @@ def unsubscribe(
         return False
     subscriber.status = Status.UNSUBSCRIBED
     subscriber.unsubscribed_at = timezone.now()
-    subscriber.consent_changed_at = at or timezone.now()
-    subscriber.save(update_fields=["status", "unsubscribed_at", "consent_changed_at"])
+    moved = _mark_decision(subscriber, at)
+    subscriber.save(update_fields=["status", "unsubscribed_at", *moved])
     _ledger(subscriber, ConsentEvent.Action.WITHDRAWN, wording, source, channel)
     return True
 
@@ -169,9 +185,13 @@ def toggle_district(subscriber: Subscriber, district: District) -> bool:
     return True
 
 
-def choose_everything(subscriber: Subscriber) -> None:
-    """No choice means everything (except opt-in-only topics)."""
+def clear_topics(subscriber: Subscriber) -> None:
+    """No topic chosen means every topic (except opt-in-only ones)."""
     subscriber.topics.clear()
+
+
+def clear_districts(subscriber: Subscriber) -> None:
+    """No district chosen means the whole city."""
     subscriber.districts.clear()
 
 
@@ -196,11 +216,20 @@ def note_marketing_preference(subscriber: Subscriber, *, stopped: bool) -> None:
     subscriber.save(update_fields=["marketing_stopped"])
 
 
-def mark_unreachable(subscriber_ids: list[int], code: int) -> int:
-    """Meta said these numbers cannot get our messages; they are left out of sends."""
-    return Subscriber.objects.filter(pk__in=subscriber_ids, unreachable_code__isnull=True).update(
-        unreachable_code=code, unreachable_since=timezone.now()
-    )
+NOT_ON_WHATSAPP = 131026
+MARKETING_STOPPED = 131050
+
+
+def note_delivery_failure(subscriber: Subscriber, code: int | None) -> None:
+    """Meta's failure codes that say something about the person, not the message: 131026
+    (the number cannot receive WhatsApp messages) leaves them out of every send until they
+    write again; 131050 (they stopped marketing messages in WhatsApp) out of posts."""
+    if code == NOT_ON_WHATSAPP and subscriber.unreachable_code is None:
+        subscriber.unreachable_code = code
+        subscriber.unreachable_since = timezone.now()
+        subscriber.save(update_fields=["unreachable_code", "unreachable_since"])
+    elif code == MARKETING_STOPPED and not subscriber.marketing_stopped:
+        note_marketing_preference(subscriber, stopped=True)
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NoReturn
 
 from django.db import models
@@ -58,6 +59,19 @@ class Subscriber(models.Model):
     @property
     def phone(self) -> str:
         return crypto.decrypt(bytes(self.phone_encrypted))
+
+    def why_not_to_send(self, now: datetime) -> str | None:
+        """The reason a post must not go to this subscriber now, or None. Checked at send
+        time too, because a Stop or a pause can come after the post was queued."""
+        if self.status != self.Status.ACTIVE:
+            return "unsubscribed"
+        if self.paused_until is not None and self.paused_until > now:
+            return "paused"
+        if self.unreachable_code is not None:
+            return f"unreachable ({self.unreachable_code})"
+        if self.marketing_stopped:
+            return "stopped marketing messages in WhatsApp"
+        return None
 
 
 class AppendOnlyQuerySet(models.QuerySet["ConsentEvent"]):

@@ -31,6 +31,7 @@ from stadtbote.channels.types import (
 )
 
 MEDIA_KINDS = ("image", "document", "audio", "video", "sticker")
+CITIZEN_MESSAGES = (InboundText, Choice, Location, Media, UnsupportedMessage)
 
 
 class MalformedWebhook(ValueError):
@@ -74,9 +75,9 @@ def _events(entries: list[Any]) -> Iterator[InboundEvent]:
 
 
 def _messages_field(value: dict[str, Any]) -> Iterator[InboundEvent]:
-    names = {c.get("wa_id"): c.get("profile", {}).get("name") for c in value.get("contacts", [])}
+    contacts = {c.get("wa_id"): c for c in value.get("contacts", [])}
     for message in value.get("messages", []):
-        yield _message(message, names)
+        yield _message(message, contacts)
     for status in value.get("statuses", []):
         yield _status(status)
     for error in value.get("errors", []):
@@ -92,7 +93,7 @@ def _forwarded(message: dict[str, Any]) -> bool:
     return bool(context.get("forwarded") or context.get("frequently_forwarded"))
 
 
-def _message(message: dict[str, Any], names: dict[str, str | None]) -> InboundEvent:
+def _message(message: dict[str, Any], contacts: dict[str, Any]) -> InboundEvent:
     kind = message["type"]
     if "from" not in message and "from_user_id" in message:
         # A username user without a recent conversation may come without a phone number
@@ -104,13 +105,18 @@ def _message(message: dict[str, Any], names: dict[str, str | None]) -> InboundEv
         "timestamp": _timestamp(message["timestamp"]),
     }
     parse_kind = _MESSAGE_PARSERS.get(kind)
-    if parse_kind is None:
-        if kind in MEDIA_KINDS:
-            return _media(kind, message, common)
+    contact = contacts.get(common["sender"]) or {}
+    user_id = message.get("from_user_id") or contact.get("user_id")
+    if kind in MEDIA_KINDS:
+        event = _media(kind, message, common)
+    elif parse_kind is None:
         return Unhandled(kind=f"message:{kind}")
-    event = parse_kind(message, common)
+    else:
+        event = parse_kind(message, common)
     if isinstance(event, InboundText):
-        return dataclasses.replace(event, profile_name=names.get(event.sender))
+        event = dataclasses.replace(event, profile_name=(contact.get("profile") or {}).get("name"))
+    if user_id and isinstance(event, CITIZEN_MESSAGES):
+        event = dataclasses.replace(event, user_id=str(user_id))
     return event
 
 
