@@ -60,7 +60,10 @@ def list_reply(sender: str, row_id: str, at: int | None = None) -> dict:
                     "id": wamid(),
                     "timestamp": str(at or int(datetime.now(UTC).timestamp())),
                     "type": "interactive",
-                    "interactive": {"type": "list_reply", "list_reply": {"id": row_id, "title": "x"}},
+                    "interactive": {
+                        "type": "list_reply",
+                        "list_reply": {"id": row_id, "title": "x"},
+                    },
                 }
             ]
         }
@@ -72,7 +75,8 @@ def test_topics_are_chosen_from_a_list_one_tap_at_a_time(client, topics):
     receive(client, text_message(ALICE, "Themen"))
     menu = last_reply()["menu"]
     assert [r["id"] for r in menu["rows"]] == [f"topic:{t.pk}" for t in topics] + [
-        "topic:all", "topic:done"
+        "topic:all",
+        "topic:done",
     ]
     receive(client, list_reply(ALICE, f"topic:{topics[0].pk}"))
     receive(client, list_reply(ALICE, f"topic:{topics[2].pk}"))
@@ -95,7 +99,9 @@ def test_a_tap_on_a_topic_that_no_longer_exists_shows_the_list_again(client, top
 
 
 def test_districts_are_chosen_like_topics(client):
-    districts = [District.objects.create(name=n, slug=n.lower()) for n in ["Ketschendorf", "Cortendorf"]]
+    districts = [
+        District.objects.create(name=n, slug=n.lower()) for n in ["Ketschendorf", "Cortendorf"]
+    ]
     subscriber = active_subscriber()
     receive(client, text_message(ALICE, "Stadtteil"))
     receive(client, list_reply(ALICE, f"district:{districts[1].pk}"))
@@ -135,11 +141,18 @@ def test_an_english_start_asks_in_english(client):
 def test_pause_holds_posts_until_it_ends(client, django_user_model):
     subscriber = active_subscriber()
     receive(client, text_message(ALICE, "Pause"))
-    assert [r["id"] for r in last_reply()["menu"]["rows"]] == ["pause:7", "pause:14", "pause:28", "pause:off"]
+    assert [r["id"] for r in last_reply()["menu"]["rows"]] == [
+        "pause:7",
+        "pause:14",
+        "pause:28",
+        "pause:off",
+    ]
     receive(client, list_reply(ALICE, "pause:14"))
     subscriber.refresh_from_db()
     assert subscriber.paused_until > timezone.now() + timedelta(days=13)
-    post = broadcasts.create_post(django_user_model.objects.create(username="e"), title="T", text="x")
+    post = broadcasts.create_post(
+        django_user_model.objects.create(username="e"), title="T", text="x"
+    )
     assert broadcasts.send_post(post) == 0
     receive(client, list_reply(ALICE, "pause:off"))
     subscriber.refresh_from_db()
@@ -160,7 +173,15 @@ def test_data_tells_what_is_stored_without_the_full_number(client, topics):
 def test_help_offers_every_command_as_a_list(client):
     receive(client, text_message(ALICE, "hilfe"))
     ids = [r["id"] for r in last_reply()["menu"]["rows"]]
-    assert ids == ["menu:topics", "menu:districts", "menu:pause", "menu:language", "menu:data", "menu:erase", "menu:stop"]
+    assert ids == [
+        "menu:topics",
+        "menu:districts",
+        "menu:pause",
+        "menu:language",
+        "menu:data",
+        "menu:erase",
+        "menu:stop",
+    ]
     receive(client, list_reply(ALICE, "menu:data"))
     assert "Telefonnummer" in last_reply()["text"]
 
@@ -176,7 +197,9 @@ def test_erase_asks_first_and_cancel_keeps_everything(client):
 def test_erase_leaves_nothing_personal_behind(client, topics, django_user_model, settings):
     subscriber = active_subscriber()
     subscribers.toggle_topic(subscriber, topics[0])
-    post = broadcasts.create_post(django_user_model.objects.create(username="e"), title="T", text="x")
+    post = broadcasts.create_post(
+        django_user_model.objects.create(username="e"), title="T", text="x"
+    )
     broadcasts.send_post(post)
     Delivery.objects.update(message_id="wamid.D1", state=20)
     receive(client, status("wamid.D1", "delivered"))
@@ -251,22 +274,35 @@ def test_a_marketing_stop_in_whatsapp_keeps_posts_away(client, django_user_model
         "value": {
             "messaging_product": "whatsapp",
             "user_preferences": [
-                {"wa_id": ALICE, "detail": "stop", "category": "marketing_messages",
-                 "value": "stop", "timestamp": 1731705721}
+                {
+                    "wa_id": ALICE,
+                    "detail": "stop",
+                    "category": "marketing_messages",
+                    "value": "stop",
+                    "timestamp": 1731705721,
+                }
             ],
         },
     }
     receive(client, body)
     subscriber.refresh_from_db()
     assert subscriber.marketing_stopped
-    post = broadcasts.create_post(django_user_model.objects.create(username="e"), title="T", text="x")
+    post = broadcasts.create_post(
+        django_user_model.objects.create(username="e"), title="T", text="x"
+    )
     assert broadcasts.send_post(post) == 0
 
 
-@pytest.mark.parametrize(("code", "field"), [(131026, "unreachable_code"), (131050, "marketing_stopped")])
-def test_failures_that_concern_the_person_mark_the_subscriber(client, django_user_model, code, field):
+@pytest.mark.parametrize(
+    ("code", "field"), [(131026, "unreachable_code"), (131050, "marketing_stopped")]
+)
+def test_failures_that_concern_the_person_mark_the_subscriber(
+    client, django_user_model, code, field
+):
     subscriber = active_subscriber()
-    post = broadcasts.create_post(django_user_model.objects.create(username="e"), title="T", text="x")
+    post = broadcasts.create_post(
+        django_user_model.objects.create(username="e"), title="T", text="x"
+    )
     broadcasts.send_post(post)
     Delivery.objects.update(message_id="wamid.F1", state=15)
     receive(client, status("wamid.F1", "failed", errors=[{"code": code, "title": "t"}]))
@@ -295,7 +331,11 @@ def test_a_changed_number_moves_the_subscription(client, topics):
                     "id": wamid(),
                     "timestamp": "1753851315",
                     "type": "system",
-                    "system": {"body": "changed", "wa_id": new_number, "type": "user_changed_number"},
+                    "system": {
+                        "body": "changed",
+                        "wa_id": new_number,
+                        "type": "user_changed_number",
+                    },
                 }
             ]
         }
