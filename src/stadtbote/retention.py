@@ -1,0 +1,66 @@
+"""Retention: personal data is kept only as long as it serves its purpose.
+
+Run nightly by the worker (stadtbote/worker/tasks.py) and on demand with
+`stadtbote apply_retention`. Each step is idempotent and bounded by its own cutoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from stadtbote.channels import inbound
+from stadtbote.channels.models import StatusEvent
+from stadtbote.dialogue.models import ReceivedMessage, Reply
+from stadtbote.subscribers import actions as subscribers
+from stadtbote.subscribers.models import Subscriber
+
+log = logging.getLogger(__name__)
+
+# Status events and handled-message ids only bridge races and duplicates; a week is plenty.
+SHORT_LIVED = timedelta(days=7)
+
+
+@dataclass
+class RetentionReport:
+    expired_requests: int = 0
+    erased_unsubscribed: int = 0
+    emptied_webhook_bodies: int = 0
+    deleted_status_events: int = 0
+    deleted_message_ids: int = 0
+    deleted_goodbyes: int = 0
+
+
+def apply_retention() -> RetentionReport:
+    now = timezone.now()
+    report = RetentionReport()
+    report.expired_requests = subscribers.expire_unconfirmed(
+        timedelta(hours=settings.CONFIRMATION_HOURS)
+    )
+    gone = Subscriber.objects.filter(
+        status=Subscriber.Status.UNSUBSCRIBED,
+        unsubscribed_at__lt=now - timedelta(days=settings.RETENTION_UNSUBSCRIBED_DAYS),
+    )
+    for subscriber in gone.iterator():
+        subscribers.erase(
+            subscriber, wording="retention period after unsubscribing", channel="system"
+        )
+        report.erased_unsubscribed += 1
+    report.emptied_webhook_bodies = inbound.purge_applied_bodies(
+        timedelta(hours=settings.RETENTION_RAW_WEBHOOK_HOURS)
+    )
+    report.deleted_status_events, _ = StatusEvent.objects.filter(
+        recorded_at__lt=now - SHORT_LIVED
+    ).delete()
+    report.deleted_message_ids, _ = ReceivedMessage.objects.filter(
+        received_at__lt=now - SHORT_LIVED
+    ).delete()
+    report.deleted_goodbyes, _ = Reply.objects.filter(
+        subscriber=None, created_at__lt=now - timedelta(days=1)
+    ).delete()
+    log.info("retention applied: %s", asdict(report))
+    return report
