@@ -35,7 +35,7 @@ def write_csv(path: Path, rows: int) -> None:
 
 def stadtbote(env: dict[str, str], *args: str) -> float:
     started = time.perf_counter()
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [PYTHON, "-m", "stadtbote.cli", *args],
         env=env,
         cwd=env["STADTBOTE_DATA_DIR"],

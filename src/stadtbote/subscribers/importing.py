@@ -16,7 +16,7 @@ import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import IO
+from typing import IO, Any
 
 import phonenumbers
 from django.db import connection, models, transaction
@@ -172,7 +172,7 @@ def _names(raw: str, table: dict[str, int], what: str) -> tuple[str, ...]:
     return names
 
 
-def _when(moment: datetime) -> object:
+def _when(moment: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(moment)
 
 
