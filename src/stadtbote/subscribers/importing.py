@@ -177,10 +177,10 @@ def _when(moment: datetime) -> Any:
 
 
 def _insert(
-    model: type[models.Model], columns: list[str], rows: Iterable[tuple[object, ...]]
+    model: type[models.Model], columns: list[str], rows: Iterable[tuple[Any, ...]]
 ) -> None:
-    rows = list(rows)
-    if not rows:
+    batch = list(rows)
+    if not batch:
         return
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 -- names from model metadata
@@ -189,7 +189,7 @@ def _insert(
         ", ".join(["%s"] * len(columns)),
     )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, batch)
 
 
 def _import_batch(
