@@ -121,9 +121,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium driven by Playwright, headless. Skips (fails under STRICT) without it."""
+    """Debian's Chromium driven by Playwright, headless. Skips (fails under STRICT) without it.
+
+    Module-scoped on purpose: Playwright's sync API marks its event loop as running in the main
+    thread while it is started, so a browser kept for the whole run would make every asyncio
+    test after the first browser module fail."""
     if not Path(CHROMIUM).exists():
         message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
         if STRICT:

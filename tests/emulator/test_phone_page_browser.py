@@ -379,6 +379,47 @@ def test_a_template_quick_reply_is_tapped(phone_page: Any, live: Live) -> None:
     assert message["context"]["id"] == wamid
 
 
+def test_a_template_with_a_picture_header_shows_the_picture(phone_page: Any, live: Live) -> None:
+    template = {
+        "name": "baustelle_hinweis",
+        "language": "de",
+        "category": "UTILITY",
+        "components": [
+            {"type": "HEADER", "format": "IMAGE"},
+            {"type": "BODY", "text": "Baustelle in der Kaiserstraße ab Montag."},
+        ],
+    }
+    created = live.http.post(
+        f"/v23.0/{BUSINESS_ACCOUNT_ID}/message_templates", json=template, headers=AUTH
+    )
+    if created.status_code in (404, 405):
+        pytest.skip("templates are not emulated yet (no message_templates route)")
+    live.citizen_sends(
+        {"type": "image", "media": {"data_base64": b64(tiny_png(60, 20)), "mime_type": "image/png"}}
+    )
+    media_id = live.chat()["messages"][-1]["media"]["id"]
+    header = {"type": "header", "parameters": [{"type": "image", "image": {"id": media_id}}]}
+    live.graph_send(
+        {
+            "messaging_product": "whatsapp",
+            "to": CITIZEN,
+            "type": "template",
+            "template": {
+                "name": "baustelle_hinweis",
+                "language": {"code": "de"},
+                "components": [header],
+            },
+        }
+    )
+    open_phone(phone_page, live)
+
+    picture = city_message(phone_page, "Baustelle in der Kaiserstraße").get_by_role(
+        "img", name="Bild der Stadt"
+    )
+    expect(picture).to_be_visible()
+    wait_until(lambda: picture.evaluate("element => element.naturalWidth") == 60)
+
+
 def test_the_citizen_reacts_and_sees_the_citys_reaction(phone_page: Any, live: Live) -> None:
     mine = live.citizen_sends({"type": "text", "text": "Danke für die Info"})
     wamid = live.graph_send(text_message("Die Bibliothek hat heute bis 20 Uhr offen."))
