@@ -187,6 +187,8 @@ LOGGING = {
 PUBLIC_URL = (env("STADTBOTE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
 PRIVACY_NOTICE_URL = env("STADTBOTE_PRIVACY_NOTICE_URL") or f"{PUBLIC_URL}/datenschutz/"
 PRIVACY_NOTICE_VERSION = env("STADTBOTE_PRIVACY_NOTICE_VERSION") or "2026-11"
+# The number citizens write to, as shown on the subscribe page (digits with country code).
+WHATSAPP_DISPLAY_NUMBER = env("STADTBOTE_WHATSAPP_DISPLAY_NUMBER") or ""
 
 # Retention (see docs/operations.md): what is kept how long, enforced by a nightly job.
 CONFIRMATION_HOURS = env_int("STADTBOTE_CONFIRMATION_HOURS", 48)

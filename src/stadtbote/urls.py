@@ -4,7 +4,7 @@ from django.urls import path
 
 from stadtbote.api.views import api
 from stadtbote.channels.whatsapp.views import webhook
-from stadtbote.public.views import privacy_notice
+from stadtbote.public.views import privacy_notice, subscribe
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -17,4 +17,5 @@ urlpatterns = [
     path("webhooks/whatsapp", webhook, name="whatsapp-webhook"),
     path("health", health),
     path("datenschutz/", privacy_notice, name="privacy-notice"),
+    path("anmelden/", subscribe, name="subscribe"),
 ]

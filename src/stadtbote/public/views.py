@@ -1,14 +1,44 @@
 from __future__ import annotations
 
+from urllib.parse import quote
+
+import segno
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.safestring import mark_safe
+
+from stadtbote.public.models import PageText
+from stadtbote.public.pages import page
+
+
+def click_to_chat_url() -> str:
+    """WhatsApp's click-to-chat link with "Start" already typed in."""
+    return f"https://wa.me/{settings.WHATSAPP_DISPLAY_NUMBER}?text={quote('Start')}"
+
+
+def _display(number: str) -> str:
+    return f"+{number[:2]} {number[2:5]} {number[5:]}" if number else ""
+
+
+def subscribe(request: HttpRequest) -> HttpResponse:
+    link = click_to_chat_url()
+    qr = segno.make(link, error="m")
+    # segno writes a self-contained SVG (no script); it is our own output, safe to inline.
+    svg = qr.svg_inline(scale=6, title="QR-Code: WhatsApp-Chat mit der Stadt öffnen")
+    return render(
+        request,
+        "public/subscribe.html",
+        {
+            "page": page(PageText.Page.SUBSCRIBE),
+            "link": link,
+            "qr_svg": mark_safe(svg),  # noqa: S308 -- generated here from our own link
+            "number": _display(settings.WHATSAPP_DISPLAY_NUMBER),
+            "configured": bool(settings.WHATSAPP_DISPLAY_NUMBER),
+        },
+    )
 
 
 def privacy_notice(request: HttpRequest) -> HttpResponse:
     """The notice linked in the confirmation question; its version is what the ledger records."""
-    return render(
-        request,
-        "public/privacy_notice.html",
-        {"version": settings.PRIVACY_NOTICE_VERSION},
-    )
+    return render(request, "public/privacy_notice.html", {"page": page(PageText.Page.PRIVACY)})

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from stadtbote.lib import crypto, phone
+from stadtbote.public.pages import privacy_notice_version
 from stadtbote.subscribers.models import ConsentEvent, District, Subscriber, Topic
 from stadtbote.subscribers.signals import erasing
 
@@ -59,7 +59,7 @@ def _ledger(
         action=action,
         channel=channel,
         wording=wording,
-        notice_version=settings.PRIVACY_NOTICE_VERSION,
+        notice_version=privacy_notice_version(),
         source_message_id=source,
     )
 

@@ -176,9 +176,7 @@ def _when(moment: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def _insert(
-    model: type[models.Model], columns: list[str], rows: Iterable[tuple[Any, ...]]
-) -> None:
+def _insert(model: type[models.Model], columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
     batch = list(rows)
     if not batch:
         return
