@@ -93,8 +93,11 @@ def understand(text: str) -> Match | None:
     """The command a short message asks for, or None for anything else (a concern, a chat)."""
     folded = unicodedata.normalize("NFKC", text[:200]).casefold()
     tokens = [t for t in _TOKEN.findall(folded) if t not in _FILLERS]
-    if not tokens or len(tokens) > 2:
+    # A lone "?" asks for help; beside a word ("Hilfe?", "Stop?") it is just punctuation.
+    words = [t for t in tokens if t != "?"] or tokens[:1]
+    if not words or len(words) > 2:
         return None
+    tokens = words
     # "meine Daten", "Pause bitte": one word carries the command; two command words do not.
     joined = "".join(tokens)
     if joined in _LOOKUP:

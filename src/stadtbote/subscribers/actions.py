@@ -126,10 +126,18 @@ def unsubscribe(
     at: datetime | None = None,
     channel: str = "whatsapp",
 ) -> bool:
-    """Stops everything at once. Returns False when there was nothing to stop."""
-    if subscriber.status in (Status.UNSUBSCRIBED, Status.CONTACT) or not _is_current(
-        subscriber, at
-    ):
+    """Stops everything at once. Returns False when there was nothing to stop.
+
+    A "Stop" is recorded even from someone who never subscribed: an earlier "Start" of theirs
+    may still be on its way, and must then not subscribe them."""
+    if subscriber.status == Status.UNSUBSCRIBED:
+        if at is not None and (
+            subscriber.consent_changed_at is None or at > subscriber.consent_changed_at
+        ):
+            subscriber.consent_changed_at = at
+            subscriber.save(update_fields=["consent_changed_at"])
+        return False
+    if not _is_current(subscriber, at):
         return False
     subscriber.status = Status.UNSUBSCRIBED
     subscriber.unsubscribed_at = timezone.now()
