@@ -40,14 +40,14 @@ def test_unconfirmed_requests_expire_after_the_configured_hours(settings):
     assert apply_retention().expired_requests == 1
 
 
-def test_applied_webhook_bodies_are_emptied_but_pending_ones_kept(settings):
-    settings.RETENTION_RAW_WEBHOOK_HOURS = 24
-    applied = InboundWebhook.objects.create(body=b"{1}", content_hash="a", state="applied")
+def test_bodies_kept_for_inspection_are_emptied_after_the_period_but_pending_ones_kept(settings):
+    settings.RETENTION_MESSAGES_DAYS = 30
+    malformed = InboundWebhook.objects.create(body=b"{1}", content_hash="a", state="malformed")
     pending = InboundWebhook.objects.create(body=b"{2}", content_hash="b", state="pending")
-    malformed = InboundWebhook.objects.create(body=b"{3}", content_hash="c", state="malformed")
-    InboundWebhook.objects.update(received_at=LONG_AGO)
+    recent = InboundWebhook.objects.create(body=b"{3}", content_hash="c", state="failed")
+    InboundWebhook.objects.exclude(pk=recent.pk).update(received_at=LONG_AGO)
     assert apply_retention().emptied_webhook_bodies == 1
-    for row, body in ((applied, b""), (pending, b"{2}"), (malformed, b"{3}")):
+    for row, body in ((malformed, b""), (pending, b"{2}"), (recent, b"{3}")):
         row.refresh_from_db()
         assert bytes(row.body) == body
 

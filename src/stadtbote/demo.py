@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.utils.text import slugify
 
-from stadtbote.subscribers.models import Topic
+from stadtbote.subscribers.models import District, Topic
 
 SEED_TOPICS = [
     ("Baustellen & Verkehr", "baustellen-verkehr", "Straßensperrungen, Umleitungen, Baustellen"),
@@ -14,6 +15,7 @@ SEED_TOPICS = [
     ("Warnungen", "warnungen", "Unwetter, Notfälle, dringende Hinweise"),
     ("Rathaus & Politik", "rathaus-politik", "Stadtrat, Verwaltung, Bürgerservice"),
 ]
+SEED_DISTRICTS = ["Innenstadt", "Nord", "Ost", "Süd", "West"]
 DEMO_USER = "redaktion"
 
 
@@ -21,6 +23,13 @@ def seed_topics() -> None:
     for position, (name, slug, description) in enumerate(SEED_TOPICS):
         Topic.objects.get_or_create(
             slug=slug, defaults={"name": name, "description": description, "position": position}
+        )
+
+
+def seed_districts() -> None:
+    for position, name in enumerate(SEED_DISTRICTS):
+        District.objects.get_or_create(
+            name=name, defaults={"slug": slugify(name), "position": position}
         )
 
 

@@ -50,8 +50,8 @@ def apply_retention() -> RetentionReport:
             subscriber, wording="retention period after unsubscribing", channel="system"
         )
         report.erased_unsubscribed += 1
-    report.emptied_webhook_bodies = inbound.purge_applied_bodies(
-        timedelta(hours=settings.RETENTION_RAW_WEBHOOK_HOURS)
+    report.emptied_webhook_bodies = inbound.purge_kept_bodies(
+        timedelta(days=settings.RETENTION_MESSAGES_DAYS)
     )
     report.deleted_status_events, _ = StatusEvent.objects.filter(
         recorded_at__lt=now - SHORT_LIVED

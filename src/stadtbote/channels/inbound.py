@@ -60,7 +60,12 @@ def apply_pending(handle: EventHandler, batch_size: int = 100) -> int:
         for row in rows:
             row.state, row.error = _apply_one(row, handle)
             row.processed_at = timezone.now()
-            row.save(update_fields=["state", "error", "processed_at"])
+            if row.state == InboundWebhook.State.APPLIED:
+                # Applied, the body has done its work; it holds numbers and message texts, so
+                # only its hash stays (to recognise Meta's retries). Bodies that could not be
+                # applied are kept for inspection until retention empties them.
+                row.body = b""
+            row.save(update_fields=["state", "error", "processed_at", "body"])
     return len(rows)
 
 
@@ -105,11 +110,12 @@ def purge_bodies_mentioning(number: str, chunk: int = 500) -> int:
         purged += hits.update(body=b"")
 
 
-def purge_applied_bodies(older_than: timedelta) -> int:
-    """Retention: a body that was applied has done its work; only its hash is kept."""
+def purge_kept_bodies(older_than: timedelta) -> int:
+    """Retention: bodies kept for inspection (malformed, failed) go after the period too."""
     cutoff = timezone.now() - older_than
     return (
-        InboundWebhook.objects.filter(state=InboundWebhook.State.APPLIED, received_at__lt=cutoff)
+        InboundWebhook.objects.filter(received_at__lt=cutoff)
+        .exclude(state=InboundWebhook.State.PENDING)
         .exclude(body=b"")
         .update(body=b"")
     )

@@ -31,6 +31,7 @@ class Command(BaseCommand):
             )
         call_command("migrate", interactive=False, verbosity=0)
         demo.seed_topics()
+        demo.seed_districts()
         username, password = demo.reset_demo_user()
         webhook = f"http://127.0.0.1:{port}/webhooks/whatsapp"
         emulator = subprocess.Popen(  # noqa: S603 -- our own command, fixed arguments
