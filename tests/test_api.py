@@ -110,3 +110,30 @@ def test_the_command_refuses_an_unknown_user():
 
     with pytest.raises(CommandError):
         call_command("create_api_token", "nobody")
+
+
+def test_a_post_can_be_targeted_by_topic_and_district_slugs(client, auth):
+    from stadtbote.subscribers.models import District, Topic
+
+    Topic.objects.create(name="Bau", slug="bau")
+    District.objects.create(name="Nord", slug="nord")
+    response = client.post(
+        "/api/v1/posts",
+        {"title": "T", "text": "x", "topics": ["bau"], "districts": ["nord"]},
+        content_type="application/json",
+        **auth,
+    )
+    assert response.status_code == 201
+    assert (response.json()["topics"], response.json()["districts"]) == (["bau"], ["nord"])
+
+
+def test_an_unknown_topic_is_refused_with_the_reason(client, auth):
+    response = client.post(
+        "/api/v1/posts",
+        {"title": "T", "text": "x", "topics": ["nope"]},
+        content_type="application/json",
+        **auth,
+    )
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Unknown topic: nope."}
+    assert not Post.objects.exists()

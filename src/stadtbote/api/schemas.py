@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Schema
 from pydantic import Field
@@ -9,6 +10,8 @@ from pydantic import Field
 class PostIn(Schema):
     title: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=4096)
+    topics: list[str] = Field(default_factory=list, description="topic slugs; empty: everybody")
+    districts: list[str] = Field(default_factory=list, description="district slugs; empty: city")
 
 
 class PostOut(Schema):
@@ -16,9 +19,19 @@ class PostOut(Schema):
     title: str
     text: str
     status: str
+    topics: list[str]
+    districts: list[str]
     created_at: datetime
     send_started_at: datetime | None
     sent_at: datetime | None
+
+    @staticmethod
+    def resolve_topics(post: Any) -> list[str]:
+        return [t.slug for t in post.topics.all()]
+
+    @staticmethod
+    def resolve_districts(post: Any) -> list[str]:
+        return [d.slug for d in post.districts.all()]
 
 
 class SendOut(Schema):

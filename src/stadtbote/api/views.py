@@ -31,10 +31,16 @@ def post_error(request: HttpRequest, exc: actions.PostError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
-@api.post("/posts", response={201: PostOut, 403: Problem}, tags=["posts"])
+@api.post("/posts", response={201: PostOut, 403: Problem, 409: Problem}, tags=["posts"])
 def create_post(request: HttpRequest, payload: PostIn) -> Status[Post]:
     _require(request, "broadcasts.add_post")
-    post = actions.create_post(request.user, title=payload.title, text=payload.text)  # type: ignore[arg-type]
+    post = actions.create_post(
+        request.user,  # type: ignore[arg-type]
+        title=payload.title,
+        text=payload.text,
+        topics=payload.topics,
+        districts=payload.districts,
+    )
     return Status(201, post)
 
 

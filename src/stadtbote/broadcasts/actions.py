@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count
@@ -9,20 +12,42 @@ from django.utils import timezone
 
 from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.models import SendState
-from stadtbote.subscribers.models import Subscriber
+from stadtbote.subscribers.models import District, Subscriber, Topic
 
 
 class PostError(ValueError):
     """A post cannot do what was asked; the message says why, for people."""
 
 
-def create_post(author: User, *, title: str, text: str) -> Post:
+@transaction.atomic
+def create_post(
+    author: User,
+    *,
+    title: str,
+    text: str,
+    topics: Sequence[str] = (),
+    districts: Sequence[str] = (),
+) -> Post:
+    """`topics` and `districts` are slugs; empty means everybody, the whole city."""
     title, text = title.strip(), text.strip()
     if not title or not text:
         raise PostError("A post needs a title and a text.")
     if len(text) > 4096:
         raise PostError("The text is longer than WhatsApp allows (4,096 characters).")
-    return Post.objects.create(author=author, title=title[:200], text=text)
+    chosen_topics = _by_slug(Topic, topics, "topic")
+    chosen_districts = _by_slug(District, districts, "district")
+    post = Post.objects.create(author=author, title=title[:200], text=text)
+    post.topics.set(chosen_topics)
+    post.districts.set(chosen_districts)
+    return post
+
+
+def _by_slug(model: type[Topic] | type[District], slugs: Sequence[str], what: str) -> list[Any]:
+    found: list[Any] = list(model.objects.filter(slug__in=set(slugs)))
+    unknown = sorted(set(slugs) - {item.slug for item in found})
+    if unknown:
+        raise PostError(f"Unknown {what}: {', '.join(unknown)}.")
+    return found
 
 
 def send_post(post: Post) -> int:
@@ -43,21 +68,63 @@ def send_post(post: Post) -> int:
 
 
 def _fan_out(post: Post) -> int:
+    """One INSERT … SELECT for every eligible subscriber. Who matches the audience:
+
+    - topics: a post without topics goes to everyone. Otherwise a subscriber who chose topics
+      gets it if one of them is the post's; one who chose none gets it unless all the post's
+      topics are opt-in-only ("only for those who chose it").
+    - districts: a post without districts goes to the whole city; otherwise to subscribers who
+      chose one of its districts or none at all.
+    """
     delivery, subscriber = Delivery._meta.db_table, Subscriber._meta.db_table
+    topic = Topic._meta.db_table
+    post_topics, post_districts = (
+        Post.topics.through._meta.db_table,
+        Post.districts.through._meta.db_table,
+    )
+    sub_topics = Subscriber.topics.through._meta.db_table
+    sub_districts = Subscriber.districts.through._meta.db_table
     sql = f"""
         INSERT INTO {delivery}
             (post_id, subscriber_id, state, attempts, queued_at, last_error)
-        SELECT %s, s.id, %s, 0, %s, ''
+        SELECT %(post)s, s.id, %(queued)s, 0, %(now)s, ''
         FROM {subscriber} s
-        WHERE s.status = %s
-          AND (s.paused_until IS NULL OR s.paused_until <= %s)
+        WHERE s.status = %(active)s
+          AND (s.paused_until IS NULL OR s.paused_until <= %(now)s)
           AND s.unreachable_code IS NULL
-          AND s.marketing_stopped = %s
+          AND s.marketing_stopped = %(false)s
+          AND (
+            NOT EXISTS (SELECT 1 FROM {post_topics} pt WHERE pt.post_id = %(post)s)
+            OR EXISTS (
+              SELECT 1 FROM {sub_topics} st JOIN {post_topics} pt ON pt.topic_id = st.topic_id
+              WHERE st.subscriber_id = s.id AND pt.post_id = %(post)s)
+            OR (
+              NOT EXISTS (SELECT 1 FROM {sub_topics} st WHERE st.subscriber_id = s.id)
+              AND EXISTS (
+                SELECT 1 FROM {post_topics} pt JOIN {topic} t ON t.id = pt.topic_id
+                WHERE pt.post_id = %(post)s AND t.opt_in_only = %(false)s))
+          )
+          AND (
+            NOT EXISTS (SELECT 1 FROM {post_districts} pd WHERE pd.post_id = %(post)s)
+            OR NOT EXISTS (SELECT 1 FROM {sub_districts} sd WHERE sd.subscriber_id = s.id)
+            OR EXISTS (
+              SELECT 1 FROM {sub_districts} sd
+              JOIN {post_districts} pd ON pd.district_id = sd.district_id
+              WHERE sd.subscriber_id = s.id AND pd.post_id = %(post)s)
+          )
         ON CONFLICT (post_id, subscriber_id) DO NOTHING
     """  # noqa: S608 -- table names come from model metadata, values are parameters
-    now = timezone.now()
+    # Adapted by hand: a raw query gets no field conversion, and SQLite compares text.
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = {
+        "post": post.pk,
+        "queued": SendState.QUEUED.value,
+        "now": now,
+        "active": Subscriber.Status.ACTIVE.value,
+        "false": False,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(sql, [post.pk, SendState.QUEUED, now, Subscriber.Status.ACTIVE, now, False])
+        cursor.execute(sql, params)
         return cursor.rowcount
 
 

@@ -13,7 +13,8 @@ class PostAdmin(admin.ModelAdmin):
     list_display = ["title", "status", "created_at", "sent_at", "funnel"]
     list_filter = ["status"]
     readonly_fields = ["status", "author", "created_at", "send_started_at", "sent_at", "funnel"]
-    fields = ["title", "text", *readonly_fields]
+    fields = ["title", "text", "topics", "districts", *readonly_fields]
+    filter_horizontal = ["topics", "districts"]
     actions = ["send"]
 
     @admin.display(description="Zustellung")

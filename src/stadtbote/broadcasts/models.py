@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from stadtbote.channels.models import TrackedMessage
-from stadtbote.subscribers.models import Subscriber
+from stadtbote.subscribers.models import District, Subscriber, Topic
 
 MAX_TEXT = 4096  # WhatsApp's limit for a text message body
 
@@ -19,6 +21,13 @@ class Post(models.Model):
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("text"), max_length=MAX_TEXT)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The audience: empty means everybody; see actions._fan_out for how choices match.
+    topics: models.ManyToManyField[Topic, Any] = models.ManyToManyField(
+        Topic, blank=True, related_name="posts", verbose_name=_("topics")
+    )
+    districts: models.ManyToManyField[District, Any] = models.ManyToManyField(
+        District, blank=True, related_name="posts", verbose_name=_("districts")
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
     )
