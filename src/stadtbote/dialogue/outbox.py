@@ -11,9 +11,9 @@ from stadtbote.subscribers.models import Subscriber
 
 
 def _send_after_commit() -> None:
-    from stadtbote.dialogue.tasks import send_replies
+    from stadtbote.dialogue.tasks import schedule_replies
 
-    transaction.on_commit(send_replies)
+    transaction.on_commit(schedule_replies)
 
 
 def queue_reply(

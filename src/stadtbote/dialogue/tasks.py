@@ -14,12 +14,19 @@ from stadtbote.channels.types import OutboundMessage
 from stadtbote.dialogue import router
 from stadtbote.dialogue.models import Reply
 from stadtbote.lib import crypto
+from stadtbote.worker import coalesce
 
 BATCH = 100
+APPLY_WAITING = "stadtbote:apply-inbound-waiting"
+REPLIES_WAITING = "stadtbote:send-replies-waiting"
 
 
 def on_webhook_stored(**_: Any) -> None:
-    apply_inbound()
+    coalesce.schedule_once(APPLY_WAITING, apply_inbound)
+
+
+def schedule_replies() -> None:
+    coalesce.schedule_once(REPLIES_WAITING, send_replies)
 
 
 def apply_inbound_once() -> int:
@@ -28,6 +35,7 @@ def apply_inbound_once() -> int:
 
 @db_task()
 def apply_inbound() -> None:
+    coalesce.started(APPLY_WAITING)
     while apply_inbound_once():
         pass
 
@@ -55,6 +63,7 @@ def send_replies_once() -> int:
 
 @db_task()
 def send_replies() -> None:
+    coalesce.started(REPLIES_WAITING)
     while send_replies_once():
         pass
 
@@ -63,6 +72,8 @@ def send_replies() -> None:
 def sweep_dialogue() -> None:
     """The safety net behind the immediate jobs: anything left behind is taken up here."""
     dispatch.release_stale_claims(Reply)
+    coalesce.started(APPLY_WAITING)
+    coalesce.started(REPLIES_WAITING)
     while apply_inbound_once():
         pass
     while send_replies_once():
