@@ -59,7 +59,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    results: dict[str, object] = {"benchmark": "import_subscribers", "rows": args.rows, "machine": machine()}
+    results: dict[str, object] = {
+        "benchmark": "import_subscribers",
+        "rows": args.rows,
+        "machine": machine(),
+    }
     with scratch_dir("import") as tmp:
         csv_path = tmp / "export.csv"
         write_csv(csv_path, args.rows)

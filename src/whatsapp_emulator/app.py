@@ -10,7 +10,10 @@ from starlette.applications import Starlette
 from whatsapp_emulator import phone
 from whatsapp_emulator.config import EmulatorConfig
 from whatsapp_emulator.control import ControlApi
+from whatsapp_emulator.control_admin import ControlAdmin
+from whatsapp_emulator.control_templates import TemplateControlApi
 from whatsapp_emulator.emulator import Emulator
+from whatsapp_emulator.faults import FaultInjectingApp
 from whatsapp_emulator.graph_api import GraphApi
 
 
@@ -32,10 +35,14 @@ def create_app(config: EmulatorConfig) -> Starlette:
 
     # The control routes come first: "/_emulator/x/messages" would also fit the Graph route.
     routes = [
+        *ControlAdmin(emulator).routes(),
+        *TemplateControlApi(emulator).routes(),
         *ControlApi(emulator).routes(),
         *phone.routes(),
         *GraphApi(emulator).routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Fault injection (faults.py) wraps the app outside Starlette's middleware.
+    app = FaultInjectingApp(routes=routes, lifespan=lifespan)
+    app.faults = emulator.faults
     app.state.emulator = emulator
     return app

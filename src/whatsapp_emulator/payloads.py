@@ -7,8 +7,8 @@ from typing import Any
 from whatsapp_emulator.config import EmulatorConfig
 from whatsapp_emulator.state import ChatMessage, User
 
-# Per-message pricing since July 2025. Free-form replies inside the customer service window
-# are free; the emulator sends no templates yet, so every status carries this.
+# Per-message pricing since July 2025: a free-form reply inside the customer service window.
+# policy.py prices each message when it is accepted; this is for messages it has not priced.
 SERVICE_PRICING: dict[str, Any] = {
     "billable": False,
     "pricing_model": "PMP",
@@ -46,8 +46,41 @@ def status_value(
     }
     if message.biz_opaque_callback_data is not None:
         entry["biz_opaque_callback_data"] = message.biz_opaque_callback_data
-    entry["pricing"] = dict(SERVICE_PRICING)
+    if status == "failed":
+        # Failed statuses carry errors[] and no pricing (pywa message_status.json#failed).
+        entry["errors"] = [message.error] if message.error is not None else []
+    else:
+        entry["pricing"] = dict(message.pricing or SERVICE_PRICING)
     return {**_value_head(config), "statuses": [entry]}
+
+
+def user_preferences_value(
+    config: EmulatorConfig, user: User, preference: str, timestamp: int
+) -> dict[str, Any]:
+    """A ``user_preferences`` field value: the citizen stopped or resumed marketing messages.
+
+    Shape of pywa's ``user_marketing_preferences.json``; ``timestamp`` is an integer here,
+    unlike everywhere else (contract 2.6).
+    """
+    verb = "stop receiving" if preference == "stop" else "resume"
+    name = user.name if user.name is not None else f"Testperson {user.wa_id[-4:]}"
+    return {
+        **_value_head(config),
+        "contacts": [{"profile": {"name": name}, "wa_id": user.wa_id}],
+        "user_preferences": [
+            {
+                "wa_id": user.wa_id,
+                "detail": f"User requested to {verb} marketing messages",
+                "category": "marketing_messages",
+                "value": preference,
+                "timestamp": timestamp,
+            }
+        ],
+    }
+
+
+# Inbound message types whose object is a stored file (``{"id", "mime_type", "sha256"}``).
+INBOUND_MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
 
 
 def inbound_message_value(
@@ -58,6 +91,8 @@ def inbound_message_value(
     if message.context_id is not None:
         # A reply names the business number as seen on the phone and the quoted message.
         entry["context"] = {"from": config.display_phone_number, "id": message.context_id}
+    elif message.forwarded:
+        entry["context"] = {"forwarded": True}
     entry.update(
         {
             "from": sender.wa_id,
@@ -70,6 +105,16 @@ def inbound_message_value(
         entry["text"] = {"body": message.text}
     elif message.type == "interactive":
         entry["interactive"] = message.interactive
+    elif message.type == "button":
+        entry["button"] = message.template_button
+    elif message.type in INBOUND_MEDIA_TYPES and message.media is not None:
+        entry[message.type] = message.media
+    elif message.type == "location":
+        entry["location"] = message.location
+    elif message.type == "reaction":
+        entry["reaction"] = message.reaction
+    elif message.type == "contacts":
+        entry["contacts"] = message.contacts
     else:
         raise ValueError(f"cannot build a webhook for an inbound {message.type!r} message")
     return {

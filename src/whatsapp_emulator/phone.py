@@ -17,6 +17,8 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/", phone_page, methods=["GET"]),
         Route("/phone", phone_page, methods=["GET"]),
+        # Browsers ask for it; an empty answer keeps a 404 out of the console.
+        Route("/favicon.ico", no_icon, methods=["GET"]),
     ]
 
 
@@ -25,19 +27,26 @@ async def phone_page(request: Request) -> Response:
     return HTMLResponse(page, headers={"Content-Security-Policy": policy})
 
 
+async def no_icon(request: Request) -> Response:
+    return Response(status_code=204)
+
+
 @functools.cache
 def _page() -> tuple[str, str]:
     """The page and a Content-Security-Policy that allows exactly its inline style and script.
 
     Chat text comes from the app under test; the policy keeps a formatting bug from turning
-    into script execution and proves the page loads nothing from elsewhere.
+    into script execution and proves the page loads no code or style from elsewhere. Pictures
+    come from the emulator's media store; a business may also send an image by link, so images
+    (and only images) may come from any http(s) address, as they would reach a real phone.
     """
     page = resources.files("whatsapp_emulator").joinpath("static/phone.html").read_text("utf-8")
     style = _inline_hash(page, "style")
     script = _inline_hash(page, "script")
     policy = (
         f"default-src 'none'; style-src '{style}'; script-src '{script}'; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "connect-src 'self'; img-src 'self' http: https:; media-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
     return page, policy
 

@@ -36,7 +36,7 @@ def make_config(**changes: Any) -> EmulatorConfig:
 
     The customer service window and the pair rate limit are off: most tests send free-form
     messages to a citizen who never wrote, or many to one citizen. The policy tests switch
-    them on (``policy_config``).
+    them on (``policy_support.POLICY``).
     """
     values: dict[str, Any] = {
         "access_token": ACCESS_TOKEN,

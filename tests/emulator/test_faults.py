@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 
 from whatsapp_emulator.app import create_app
+from whatsapp_emulator.faults import graph_route_of
 
 from .support import (
     AUTH,
@@ -129,6 +130,24 @@ async def test_times_limits_how_often_a_fault_strikes() -> None:
 
     assert answers == [500, 500, 200, 200]
     assert (fault["matched"], fault["injected"]) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/v23.0/100000000000001/messages", "messages"),
+        ("/v21.0/100000000000001/media", "media"),
+        ("/v23.0/1234567890123456", "media"),
+        ("/whatsapp_business/attachments/", "media"),
+        ("/v23.0/200000000000001/message_templates", "templates"),
+        ("/v23.0/100000000000001/whatsapp_business_profile", "graph"),
+        ("/_emulator/users/491701234567/messages", None),
+        ("/phone", None),
+        ("/", None),
+    ],
+)
+def test_each_path_belongs_to_one_fault_route(path: str, route: str | None) -> None:
+    assert graph_route_of(path) == route
 
 
 async def test_a_fault_stays_on_its_route() -> None:

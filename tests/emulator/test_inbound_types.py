@@ -362,3 +362,19 @@ async def test_the_marketing_switch_rejects_anything_but_a_boolean() -> None:
             response = await client.post(f"/_emulator/users/{CITIZEN}/marketing", json=body)
             assert response.status_code == 400
             assert "stopped" in response.json()["error"]
+
+
+async def test_a_location_names_its_sender_with_profile_name() -> None:
+    payload, message, _, _ = await one_webhook(
+        {
+            "type": "location",
+            "latitude": 49.0,
+            "longitude": 8.4,
+            "name": "Rathaus",
+            "profile_name": "Erika Mustermann",
+        }
+    )
+
+    [contact] = payload["entry"][0]["changes"][0]["value"]["contacts"]
+    assert contact["profile"] == {"name": "Erika Mustermann"}
+    assert message["location"]["name"] == "Rathaus"

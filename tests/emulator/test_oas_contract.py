@@ -265,7 +265,7 @@ async def test_every_error_answer_matches_graph_api_error() -> None:
                 SEND_PATH, json=text_message(), headers={"Authorization": "Bearer x"}
             ),
             await client.post(SEND_PATH, content=b"{", headers=AUTH),
-            await client.post(f"/v23.0/42/messages", json=text_message(), headers=AUTH),
+            await client.post("/v23.0/42/messages", json=text_message(), headers=AUTH),
             await post(client, {"messaging_product": "whatsapp", "type": "text"}),
             await post(client, button_message([("a", "A"), ("a", "B")])),
             await post(client, template_send("nope")),

@@ -155,7 +155,9 @@ async def test_each_example_is_accepted_or_listed_with_its_reason(name: str) -> 
     assert leftover == []
     if name in NOT_EMULATED:
         assert response.status_code == 400
-        assert "not supported by this emulator version" in error_of(response)["error_data"]["details"]
+        assert (
+            "not supported by this emulator version" in error_of(response)["error_data"]["details"]
+        )
     elif name in INVALID_AS_PUBLISHED:
         assert response.status_code == 400
         assert error_of(response)["code"] == INVALID_AS_PUBLISHED[name]

@@ -18,6 +18,7 @@ Where pywa and the contract disagree, the contract decides:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -101,9 +102,16 @@ async def test_pywa_sends_every_message_type_and_the_emulator_records_it() -> No
                 sections=[
                     types.Section(
                         title="Vormittag",
-                        rows=[types.SectionRow(title="9 Uhr", callback_data="t9", description="Bürgeramt")],
+                        rows=[
+                            types.SectionRow(
+                                title="9 Uhr", callback_data="t9", description="Bürgeramt"
+                            )
+                        ],
                     ),
-                    types.Section(title="Nachmittag", rows=[types.SectionRow(title="15 Uhr", callback_data="t15")]),
+                    types.Section(
+                        title="Nachmittag",
+                        rows=[types.SectionRow(title="15 Uhr", callback_data="t15")],
+                    ),
                 ],
             ),
         )
@@ -112,12 +120,17 @@ async def test_pywa_sends_every_message_type_and_the_emulator_records_it() -> No
         document = await wa.send_document(
             CITIZEN, PDF, filename="amtsblatt.pdf", caption="Amtsblatt", mime_type="application/pdf"
         )
-        location = await wa.send_location(CITIZEN, 52.5186, 13.4081, name="Rathaus", address="Markt 1")
+        location = await wa.send_location(
+            CITIZEN, 52.5186, 13.4081, name="Rathaus", address="Markt 1"
+        )
         reaction = await wa.send_reaction(CITIZEN, "👍", text.id)
         removed = await wa.remove_reaction(CITIZEN, text.id)
         messages = await chat(app)
 
-    sent_ids = [m.id for m in (text, buttons, selection, image, linked, document, location, reaction, removed)]
+    sent_ids = [
+        m.id
+        for m in (text, buttons, selection, image, linked, document, location, reaction, removed)
+    ]
     assert [message["id"] for message in messages] == sent_ids
     assert [message["type"] for message in messages] == [
         "text",
@@ -131,7 +144,10 @@ async def test_pywa_sends_every_message_type_and_the_emulator_records_it() -> No
         "reaction",
     ]
     assert messages[0]["text"] == "Die Biotonne kommt morgen."
-    assert messages[1]["interactive"]["action"]["buttons"][1]["reply"] == {"id": "nein", "title": "Nein"}
+    assert messages[1]["interactive"]["action"]["buttons"][1]["reply"] == {
+        "id": "nein",
+        "title": "Nein",
+    }
     assert messages[2]["interactive"]["action"]["sections"][0]["rows"][0]["id"] == "t9"
     assert messages[3]["media"]["caption"] == "Neues Rathaus"
     assert messages[3]["media"]["mime_type"] == "image/png"
@@ -181,7 +197,9 @@ async def test_pywa_creates_lists_and_sends_templates() -> None:
         parameter_format=ParamFormat.NAMED,
         components=[
             header := HeaderText(text="Abfall in {{ort}}", ort="Musterstadt"),
-            body := BodyText(text="Hallo {{name}}, morgen kommt die {{tonne}}.", name="Erika", tonne="Biotonne"),
+            body := BodyText(
+                text="Hallo {{name}}, morgen kommt die {{tonne}}.", name="Erika", tonne="Biotonne"
+            ),
             FooterText(text="Ihre Stadtverwaltung"),
             Buttons(buttons=[stop := QuickReplyButton(text="Abmelden")]),
         ],
@@ -218,7 +236,9 @@ async def test_pywa_gets_meta_errors_as_its_typed_exceptions() -> None:
     app = create_app(make_config())
     async with pywa_client(app) as wa:
         with pytest.raises(errors.TemplateNotExists) as missing:
-            await wa.send_template(to=CITIZEN, name="gibt_es_nicht", language=TemplateLanguage.GERMAN)
+            await wa.send_template(
+                to=CITIZEN, name="gibt_es_nicht", language=TemplateLanguage.GERMAN
+            )
         with pytest.raises(errors.WhatsAppError) as too_long:
             await wa.send_message(CITIZEN, "x" * 4097)
 
@@ -233,8 +253,24 @@ async def feed(wa: WhatsApp, received: Received) -> None:
     assert await wa.webhook_update_handler(received.body) == ("ok", 200)
 
 
+class ErrorLog(logging.Handler):
+    """Collects pywa's error log lines: pywa logs and swallows updates it cannot build."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 async def test_pywa_verifies_and_parses_every_webhook_the_emulator_sends() -> None:
+    # pywa 4.5 builds every user from contacts[].user_id (the 2026 BSUID form of its
+    # fixtures, contract 2.3 and 2.9), so the emulator sends BSUID fields here.
     updates: list[tuple[str, Any]] = []
+    pywa_errors = ErrorLog()
+    pywa_logger = logging.getLogger("pywa")
+    pywa_logger.addHandler(pywa_errors)
     async with receiver() as hook:
         app = create_app(make_config(webhook_url=hook.url, bsuid=True))
         async with pywa_client(app, app_secret=APP_SECRET, verify_token=VERIFY_TOKEN) as wa:
@@ -263,20 +299,33 @@ async def test_pywa_verifies_and_parses_every_webhook_the_emulator_sends() -> No
                 name="rueckfrage",
                 category=TemplateCategory.MARKETING,
                 language=TemplateLanguage.GERMAN,
-                components=[BodyText("Neuigkeiten aus dem Rathaus"), Buttons(buttons=[QuickReplyButton(text="Mehr")])],
+                components=[
+                    BodyText("Neuigkeiten aus dem Rathaus"),
+                    Buttons(buttons=[QuickReplyButton(text="Mehr")]),
+                ],
             )
             await wa.create_template(template=template)
-            buttons = await wa.send_message(CITIZEN, "Ja?", buttons=[types.Button(title="Ja", callback_data="ja")])
+            buttons = await wa.send_message(
+                CITIZEN, "Ja?", buttons=[types.Button(title="Ja", callback_data="ja")]
+            )
             rows = await wa.send_message(
                 CITIZEN,
                 "Welcher?",
                 buttons=types.SectionList(
                     button_title="Wählen",
-                    sections=[types.Section(title="A", rows=[types.SectionRow(title="Eins", callback_data="r1")])],
+                    sections=[
+                        types.Section(
+                            title="A", rows=[types.SectionRow(title="Eins", callback_data="r1")]
+                        )
+                    ],
                 ),
             )
-            sent_template = await wa.send_template(to=CITIZEN, name="rueckfrage", language=TemplateLanguage.GERMAN)
-            control = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://emulator")
+            sent_template = await wa.send_template(
+                to=CITIZEN, name="rueckfrage", language=TemplateLanguage.GERMAN
+            )
+            control = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://emulator"
+            )
             async with control:
                 taps = [
                     {"type": "text", "text": "Grüße aus der Südstadt 👋"},
@@ -312,5 +361,7 @@ async def test_pywa_verifies_and_parses_every_webhook_the_emulator_sends() -> No
     [selection] = [update for kind, update in updates if kind == "selection"]
     assert selection.data == "r1"
     assert selection.reply_to_message is not None
-    assert selection.reply_to_message.message_id == rows.id
+    assert selection.reply_to_message.id == rows.id
+    pywa_logger.removeHandler(pywa_errors)
+    assert pywa_errors.lines == []
     assert refused == ("Forbidden", 403)

@@ -18,7 +18,17 @@ from .content_support import (
     template_definition,
     template_send,
 )
-from .support import APP_SECRET, AUTH, BUSINESS_ACCOUNT_ID, emulator, error_of, receiver, wait_until
+from .support import (
+    APP_SECRET,
+    AUTH,
+    BUSINESS_ACCOUNT_ID,
+    emulator,
+    error_of,
+    make_config,
+    receiver,
+    shared_file,
+    wait_until,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -95,8 +105,6 @@ async def test_auto_approval_sends_the_approved_webhook() -> None:
 
 
 async def test_the_status_update_has_the_shape_of_pywas_fixture() -> None:
-    from .support import shared_file
-
     fixture = json.loads(shared_file("fixtures/pywa/template_status_update.json").read_text())
     async with receiver() as hook, emulator(webhook_url=hook.url) as client:
         await create_template(client, template_definition())
@@ -167,6 +175,4 @@ def test_auto_approval_is_read_from_the_environment(raw: str, expected: bool) ->
 
 
 def test_auto_approval_is_on_by_default() -> None:
-    from .support import make_config
-
     assert make_config().auto_approve_templates is True

@@ -10,6 +10,7 @@ from .content_support import (
     body_parameters,
     chat,
     create_template,
+    message,
     post,
     quick_reply,
     template_definition,
@@ -360,8 +361,6 @@ async def test_a_media_header_takes_an_uploaded_image_or_a_link() -> None:
     ],
 )
 async def test_it_checks_the_template_object(template: dict[str, Any], mention: str) -> None:
-    from .content_support import message
-
     async with emulator() as client:
         response = await post(client, message("template", template))
 

@@ -57,3 +57,48 @@ async def test_zero_messages_per_second_switches_the_limit_off() -> None:
         ]
 
     assert {response.status_code for response in responses} == {200}
+
+
+def test_a_bucket_with_a_capacity_allows_that_burst_and_refills_at_its_rate() -> None:
+    clock = FakeClock()
+    # The pair rate limit: one message per 6 seconds, bursts of up to 3.
+    bucket = TokenBucket(1 / 6, clock=clock, capacity=3)
+
+    assert [bucket.try_take() for _ in range(4)] == [True, True, True, False]
+    assert bucket.wait_time() == pytest.approx(6.0)
+    clock.now = 5.9
+    assert not bucket.try_take()
+    clock.now = 6.0
+    assert [bucket.try_take() for _ in range(2)] == [True, False]
+    clock.now = 1000.0
+    assert [bucket.try_take() for _ in range(4)] == [True, True, True, False]
+
+
+def test_a_clock_that_goes_back_does_not_drain_the_bucket() -> None:
+    clock = FakeClock()
+    clock.now = 100.0
+    bucket = TokenBucket(1, clock=clock)
+    clock.now = 50.0
+
+    assert bucket.try_take()
+
+
+@pytest.mark.parametrize(("rate", "capacity"), [(0, None), (-1, None), (1, 0.5)])
+def test_a_bucket_needs_a_positive_rate_and_room_for_one(
+    rate: float, capacity: float | None
+) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        TokenBucket(rate, capacity=capacity)
+
+
+@pytest.mark.anyio
+async def test_the_throughput_bucket_refills_on_the_emulators_clock() -> None:
+    async with emulator(messages_per_second=2, frozen_time=1_780_000_000.0) as client:
+        burst = [await client.post(SEND_PATH, json=text_message(), headers=AUTH) for _ in range(3)]
+        await client.post("/_emulator/clock/advance", json={"seconds": 0.5})
+        refilled = [
+            await client.post(SEND_PATH, json=text_message(), headers=AUTH) for _ in range(2)
+        ]
+
+    assert [r.status_code for r in burst] == [200, 200, 400]
+    assert [r.status_code for r in refilled] == [200, 400]

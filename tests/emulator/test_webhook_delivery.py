@@ -336,5 +336,7 @@ async def test_a_slow_delivery_fault_delays_only_its_event() -> None:
         await citizen_writes(client, "491700000002", "schnell")
         await wait_until(lambda: receiver.texts() == ["schnell"])
         log = (await client.get("/_emulator/webhooks")).json()
+        pending = (await client.get("/_emulator/webhooks/pending")).json()
 
     assert log["pending"] == 1
+    assert pending == {"pending": 1, "in_flight": 1}
