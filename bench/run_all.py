@@ -2,7 +2,8 @@
 all their results to stdout. Writes no files. Progress goes to stderr with --verbose; without
 it a benchmark's stderr is shown only when it fails.
 
-    .venv/bin/python bench/run_all.py [--verbose] [--only fanout,webhook_intake,dispatch]
+    .venv/bin/python bench/run_all.py [--verbose] [--only fanout,webhook_intake,dispatch,
+                                      emulator_throughput,import_subscribers]
                                       [--scale 1.0]
 
 `--scale` multiplies the sizes (e.g. 5 for a larger run; 1 takes about 6-8 minutes on two
@@ -33,6 +34,8 @@ def plan(scale: float) -> dict[str, list[str]]:
         "fanout": ["--sizes", f"{n(10_000)},{n(100_000)}", "--repeat", "3"],
         "webhook_intake": ["--n", n(1_500), "--concurrency", "32", "--repeat", "3"],
         "dispatch": ["--n", n(1_600), "--repeat", "3"],
+        "emulator_throughput": ["--sends", n(20_000), "--rounds", "3"],
+        "import_subscribers": ["--rows", n(20_000), "--repeat", "3"],
     }
 
 
