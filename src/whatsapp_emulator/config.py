@@ -74,7 +74,7 @@ class EmulatorConfig:
     skip_delivered_probability: float = 0.0
     skip_delivered_within: float = 1.0
     # Business-scoped user ids (user_id, parent_user_id, from_user_id) in webhooks (2.9).
-    bsuid: bool = False
+    bsuid: bool = True
     # Seeds every random choice (skipped deliveries, duplicates, reordering); None: random.
     seed: int | None = None
 

@@ -36,7 +36,8 @@ def make_config(**changes: Any) -> EmulatorConfig:
 
     The customer service window and the pair rate limit are off: most tests send free-form
     messages to a citizen who never wrote, or many to one citizen. The policy tests switch
-    them on (``policy_support.POLICY``).
+    them on (``policy_support.POLICY``). Business-scoped user ids are off too, so bodies can be
+    compared with the older fixtures; the BSUID tests switch them on.
     """
     values: dict[str, Any] = {
         "access_token": ACCESS_TOKEN,
@@ -50,6 +51,7 @@ def make_config(**changes: Any) -> EmulatorConfig:
         "messages_per_second": 0,
         "service_window": 0.0,
         "pair_rate_burst": 0,
+        "bsuid": False,
     }
     values.update(changes)
     return EmulatorConfig(**values)

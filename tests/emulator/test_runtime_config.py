@@ -28,7 +28,8 @@ def test_the_defaults_follow_meta() -> None:
     assert config.messaging_limit == 250
     assert config.marketing_cap == 0
     assert config.frozen_time is None
-    assert (config.skip_delivered_probability, config.bsuid, config.seed) == (0.0, False, None)
+    # Meta has sent business-scoped user ids since April 2026 (contract 2.9).
+    assert (config.skip_delivered_probability, config.bsuid, config.seed) == (0.0, True, None)
     assert (config.webhook_concurrency, config.webhook_batch_size) == (4, 1)
     assert (config.webhook_duplicate_probability, config.webhook_reorder_window) == (0.0, 0)
 
