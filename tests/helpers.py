@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.test import Client
 from django.test.client import Client as _Client
+from django.utils import timezone
 
 from stadtbote.channels.whatsapp.signature import sign
 from stadtbote.subscribers import actions as subscribers
@@ -115,9 +118,49 @@ def post_webhook(client: Client | _Client, body: bytes, signature: str | None = 
     return client.post("/webhooks/whatsapp", data=body, content_type="application/json", **headers)
 
 
-def active_subscriber(number: str = ALICE) -> Subscriber:
+def active_subscriber(number: str = ALICE, *, wrote_just_now: bool = True) -> Subscriber:
+    """Subscribed through the chat; by default inside WhatsApp's 24-hour window."""
     subscriber = subscribers.find_or_create(number)
+    if wrote_just_now:
+        subscribers.note_inbound(subscriber, timezone.now())
     subscribers.request_subscription(subscriber, wording="question")
     subscribers.confirm_subscription(subscriber, wording="welcome")
     subscriber.refresh_from_db()
     return subscriber
+
+
+@contextlib.contextmanager
+def emulator_server(**config_changes: Any) -> Iterator[Any]:
+    """The real emulator, served over HTTP on a free port in this process, with the app's
+    WhatsApp settings pointed at it. Yields the emulator core for inspection."""
+    import socket
+    import threading
+
+    import uvicorn
+    from django.test import override_settings
+
+    from tests.emulator.support import make_config
+    from whatsapp_emulator.app import create_app
+
+    config = make_config(
+        access_token=settings.WHATSAPP["ACCESS_TOKEN"],
+        app_secret=settings.WHATSAPP["APP_SECRET"],
+        **config_changes,
+    )
+    app = create_app(config)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    whatsapp = {**settings.WHATSAPP, "API_BASE_URL": f"http://127.0.0.1:{sock.getsockname()[1]}"}
+    try:
+        with override_settings(WHATSAPP=whatsapp):
+            yield app.state.emulator
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

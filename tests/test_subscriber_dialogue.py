@@ -311,7 +311,7 @@ def test_failures_that_concern_the_person_mark_the_subscriber(
 
 
 def test_someone_marked_not_on_whatsapp_who_writes_is_reachable_again(client):
-    subscriber = active_subscriber()
+    subscriber = active_subscriber(wrote_just_now=False)
     subscriber.unreachable_code = 131026
     subscriber.save()
     receive(client, text_message(ALICE, "Hallo?"))

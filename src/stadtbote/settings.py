@@ -197,6 +197,8 @@ LOGGING = {
 PUBLIC_URL = (env("STADTBOTE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
 PRIVACY_NOTICE_URL = env("STADTBOTE_PRIVACY_NOTICE_URL") or f"{PUBLIC_URL}/datenschutz/"
 PRIVACY_NOTICE_VERSION = env("STADTBOTE_PRIVACY_NOTICE_VERSION") or "2026-11"
+# The template a new post uses for subscribers outside the 24-hour window, when it exists.
+POST_TEMPLATE = env("STADTBOTE_POST_TEMPLATE") or "stadt_news"
 # The number citizens write to, as shown on the subscribe page (digits with country code).
 WHATSAPP_DISPLAY_NUMBER = env("STADTBOTE_WHATSAPP_DISPLAY_NUMBER") or ""
 

@@ -12,6 +12,9 @@ class PostIn(Schema):
     text: str = Field(min_length=1, max_length=4096)
     topics: list[str] = Field(default_factory=list, description="topic slugs; empty: everybody")
     districts: list[str] = Field(default_factory=list, description="district slugs; empty: city")
+    template: str | None = Field(
+        default=None, description="template name for those outside the 24-hour window"
+    )
 
 
 class PostOut(Schema):
@@ -19,11 +22,16 @@ class PostOut(Schema):
     title: str
     text: str
     status: str
+    template: str | None
     topics: list[str]
     districts: list[str]
     created_at: datetime
     send_started_at: datetime | None
     sent_at: datetime | None
+
+    @staticmethod
+    def resolve_template(post: Any) -> str | None:
+        return post.template.name if post.template else None
 
     @staticmethod
     def resolve_topics(post: Any) -> list[str]:

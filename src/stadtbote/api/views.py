@@ -40,6 +40,7 @@ def create_post(request: HttpRequest, payload: PostIn) -> Status[Post]:
         text=payload.text,
         topics=payload.topics,
         districts=payload.districts,
+        template=payload.template,
     )
     return Status(201, post)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from stadtbote.broadcasts.models import Delivery, Post
+from stadtbote.broadcasts.models import Delivery, Post, Template
 from stadtbote.channels.models import SendState
 from stadtbote.subscribers.models import District, Subscriber, Topic
 
@@ -27,8 +28,10 @@ def create_post(
     text: str,
     topics: Sequence[str] = (),
     districts: Sequence[str] = (),
+    template: str | None = None,
 ) -> Post:
-    """`topics` and `districts` are slugs; empty means everybody, the whole city."""
+    """`topics` and `districts` are slugs; empty means everybody, the whole city. `template`
+    (a name) reaches those outside the 24-hour window; by default STADTBOTE_POST_TEMPLATE."""
     title, text = title.strip(), text.strip()
     if not title or not text:
         raise PostError("A post needs a title and a text.")
@@ -36,7 +39,17 @@ def create_post(
         raise PostError("The text is longer than WhatsApp allows (4,096 characters).")
     chosen_topics = _by_slug(Topic, topics, "topic")
     chosen_districts = _by_slug(District, districts, "district")
-    post = Post.objects.create(author=author, title=title[:200], text=text)
+    if template is None:
+        chosen_template = Template.objects.filter(
+            name=settings.POST_TEMPLATE, language="de"
+        ).first()
+    else:
+        chosen_template = Template.objects.filter(name=template, language="de").first()
+        if chosen_template is None:
+            raise PostError(f"Unknown template: {template}.")
+    post = Post.objects.create(
+        author=author, title=title[:200], text=text, template=chosen_template
+    )
     post.topics.set(chosen_topics)
     post.districts.set(chosen_districts)
     return post
@@ -56,6 +69,11 @@ def send_post(post: Post) -> int:
         locked = Post.objects.select_for_update().get(pk=post.pk)
         if locked.status != Post.Status.DRAFT:
             raise PostError("This post has already been sent.")
+        if locked.template is not None and not locked.template.is_usable:
+            raise PostError(
+                f"The template {locked.template} is not approved by Meta "
+                f"({locked.template.get_status_display()}); the post cannot go out with it."
+            )
         queued = _fan_out(locked)
         locked.status = Post.Status.SENDING
         locked.send_started_at = timezone.now()

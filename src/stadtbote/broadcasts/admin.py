@@ -4,8 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from stadtbote.broadcasts import actions
-from stadtbote.broadcasts.models import Post
+from stadtbote.broadcasts import actions, templates
+from stadtbote.broadcasts.models import Post, Template
 
 
 @admin.register(Post)
@@ -13,7 +13,7 @@ class PostAdmin(admin.ModelAdmin):
     list_display = ["title", "status", "created_at", "sent_at", "funnel"]
     list_filter = ["status"]
     readonly_fields = ["status", "author", "created_at", "send_started_at", "sent_at", "funnel"]
-    fields = ["title", "text", "topics", "districts", *readonly_fields]
+    fields = ["title", "text", "template", "topics", "districts", *readonly_fields]
     filter_horizontal = ["topics", "districts"]
     actions = ["send"]
 
@@ -48,3 +48,38 @@ class PostAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{post}: {exc}", messages.WARNING)
             else:
                 self.message_user(request, f"„{post}“ geht an {queued} Abonnent:innen.")
+
+
+@admin.register(Template)
+class TemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "language", "category", "status", "status_reason", "synced_at"]
+    list_filter = ["status", "language", "category"]
+    readonly_fields = ["status", "status_reason", "meta_id", "synced_at"]
+    actions = ["submit", "sync"]
+
+    def save_model(self, request: HttpRequest, obj: Template, form: object, change: bool) -> None:
+        try:
+            templates.check(obj)
+        except templates.TemplateError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Bei Meta zur Prüfung einreichen")
+    def submit(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
+        for template in queryset:
+            try:
+                templates.register(template)
+            except (templates.TemplateError, templates.TransportError) as exc:
+                self.message_user(request, f"{template}: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{template}: {template.get_status_display()}")
+
+    @admin.action(description="Status von Meta abrufen")
+    def sync(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
+        try:
+            changed = templates.sync()
+        except templates.TransportError as exc:
+            self.message_user(request, f"Meta nicht erreichbar: {exc}", messages.ERROR)
+        else:
+            self.message_user(request, f"{changed} Vorlage(n) mit neuem Status.")

@@ -12,6 +12,45 @@ from stadtbote.subscribers.models import District, Subscriber, Topic
 MAX_TEXT = 4096  # WhatsApp's limit for a text message body
 
 
+class Template(models.Model):
+    """A WhatsApp message template, registered with Meta per language. Outside a citizen's
+    24-hour service window only an approved template may be sent; a post's text goes into
+    its variable {{1}} (and the title into {{2}} where the template has one)."""
+
+    class Category(models.TextChoices):
+        MARKETING = "MARKETING", _("marketing")
+        UTILITY = "UTILITY", _("utility")
+
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", _("not yet submitted")
+        PENDING = "PENDING", _("in review at Meta")
+        APPROVED = "APPROVED", _("approved")
+        REJECTED = "REJECTED", _("rejected")
+        PAUSED = "PAUSED", _("paused by Meta")
+        DISABLED = "DISABLED", _("disabled by Meta")
+
+    name = models.SlugField(_("name"), max_length=512, help_text=_("lower case, digits and _"))
+    language = models.CharField(_("language"), max_length=10, default="de")
+    category = models.CharField(max_length=10, choices=Category.choices, default=Category.MARKETING)
+    body = models.TextField(_("text"), max_length=1024)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    meta_id = models.CharField(max_length=64, blank=True)
+    status_reason = models.CharField(max_length=100, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language"], name="template_per_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+
 class Post(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
@@ -27,6 +66,10 @@ class Post(models.Model):
     )
     districts: models.ManyToManyField[District, Any] = models.ManyToManyField(
         District, blank=True, related_name="posts", verbose_name=_("districts")
+    )
+    # Sent to those whose 24-hour window is closed; without it they are left out.
+    template = models.ForeignKey(
+        Template, on_delete=models.PROTECT, null=True, blank=True, related_name="posts"
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from stadtbote.broadcasts import actions
+from stadtbote.broadcasts import actions, templates
 from stadtbote.broadcasts.models import Delivery
 from stadtbote.channels import dispatch, statuses
 from stadtbote.channels.models import TrackedMessage
@@ -14,6 +17,7 @@ from stadtbote.channels.sending import Outgoing
 from stadtbote.channels.types import OutboundMessage
 
 BATCH = 200
+log = logging.getLogger(__name__)
 
 
 def _build(row: TrackedMessage) -> Outgoing | str:
@@ -22,18 +26,27 @@ def _build(row: TrackedMessage) -> Outgoing | str:
     subscriber = row.subscriber
     if subscriber is None:
         return "erased"
-    reason = subscriber.why_not_to_send(timezone.now())
+    now = timezone.now()
+    reason = subscriber.why_not_to_send(now)
     if reason is not None:
         return reason
-    message = OutboundMessage(text=row.post.text, preview_url=True, tracker=f"d{row.pk}")
-    return Outgoing(to=subscriber.phone, message=message)
+    post = row.post
+    if subscriber.window_open(now):
+        message = OutboundMessage(text=post.text, preview_url=True)
+    elif post.template is not None and post.template.is_usable:
+        message = templates.fill(post.template, post)
+    else:
+        return "outside the 24-hour window and no approved template"
+    return Outgoing(to=subscriber.phone, message=replace(message, tracker=f"d{row.pk}"))
 
 
 def dispatch_once(batch: int = BATCH) -> int:
     """Claim and send one batch; returns how many rows were claimed."""
     ids = dispatch.claim(Delivery.objects.order_by("id"), batch)
     if ids:
-        dispatch.send_claimed(Delivery.objects.select_related("post", "subscriber"), ids, _build)
+        dispatch.send_claimed(
+            Delivery.objects.select_related("post__template", "subscriber"), ids, _build
+        )
     return len(ids)
 
 
@@ -42,6 +55,15 @@ def dispatch_deliveries() -> None:
     while dispatch_once():
         pass
     actions.finish_completed_posts()
+
+
+@db_periodic_task(crontab(minute="7"))
+def sync_templates() -> None:
+    """Meta announces review results by webhook; this hourly sync catches a missed one."""
+    try:
+        templates.sync()
+    except templates.TransportError as exc:
+        log.warning("template sync failed: %s", exc)
 
 
 @db_periodic_task(crontab(minute="*"))

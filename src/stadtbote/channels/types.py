@@ -37,19 +37,30 @@ class Menu:
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateUse:
+    """A pre-approved template with its variables filled in, for outside the 24-hour window."""
+
+    name: str
+    language: str
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
-    """Text with optional reply buttons or a list menu. The recipient is passed separately,
-    at send time, so that a stored or queued message never carries a phone number."""
+    """Text with optional reply buttons or a list menu, or a template. The recipient is passed
+    separately, at send time, so that a stored or queued message never carries a number.
+    For a template, `text` is what the citizen will read (for previews and records)."""
 
     text: str
     buttons: tuple[Button, ...] = ()
     menu: Menu | None = None
+    template: TemplateUse | None = None
     preview_url: bool = False
     tracker: str | None = None  # echoed back on status events (Meta: biz_opaque_callback_data)
 
     def __post_init__(self) -> None:
-        if self.buttons and self.menu:
-            raise ValueError("a message has reply buttons or a list menu, not both")
+        if sum(bool(x) for x in (self.buttons, self.menu, self.template)) > 1:
+            raise ValueError("a message has reply buttons, a list menu or a template: one")
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

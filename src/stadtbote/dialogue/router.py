@@ -22,6 +22,7 @@ from stadtbote.channels.types import (
     NumberChanged,
     OutboundMessage,
     StatusUpdate,
+    TemplateStatusChanged,
 )
 from stadtbote.dialogue import outbox, summary, texts
 from stadtbote.dialogue.commands import Command, understand
@@ -43,6 +44,11 @@ def handle(event: InboundEvent) -> None:
         found = subscribers.find(event.sender)
         if found is not None:
             subscribers.note_marketing_preference(found, stopped=event.stopped)
+        return
+    if isinstance(event, TemplateStatusChanged):
+        from stadtbote.broadcasts import templates
+
+        templates.apply_status(event.name, event.language, event.status, event.reason or "")
         return
     if isinstance(event, NumberChanged):
         subscribers.change_number(event.sender, event.new_number)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from stadtbote.lib import crypto
+
+SERVICE_WINDOW = timedelta(hours=23, minutes=50)
 
 
 class Subscriber(models.Model):
@@ -59,6 +61,11 @@ class Subscriber(models.Model):
     @property
     def phone(self) -> str:
         return crypto.decrypt(bytes(self.phone_encrypted))
+
+    def window_open(self, now: datetime) -> bool:
+        """Inside WhatsApp's 24-hour customer-service window, with ten minutes to spare for
+        the time a send takes: free-form messages are allowed only then."""
+        return self.last_inbound_at is not None and now - self.last_inbound_at < SERVICE_WINDOW
 
     def why_not_to_send(self, now: datetime) -> str | None:
         """The reason a post must not go to this subscriber now, or None. Checked at send

@@ -13,7 +13,23 @@ def build(to: str, message: OutboundMessage) -> dict[str, Any]:
         "recipient_type": "individual",
         "to": to,
     }
-    if message.menu is not None:
+    if message.template is not None:
+        body["type"] = "template"
+        template: dict[str, Any] = {
+            "name": message.template.name,
+            "language": {"code": message.template.language},
+        }
+        if message.template.parameters:
+            template["components"] = [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": p} for p in message.template.parameters
+                    ],
+                }
+            ]
+        body["template"] = template
+    elif message.menu is not None:
         body["type"] = "interactive"
         body["interactive"] = {
             "type": "list",

@@ -1,0 +1,106 @@
+"""Templates: registered with Meta, kept in step with Meta's review, and filled for a post."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from stadtbote.broadcasts.models import Post, Template
+from stadtbote.channels.types import OutboundMessage, TemplateUse, TransportError
+from stadtbote.channels.whatsapp import templates as meta
+
+BODY_MAX = 1024
+_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+# Meta refuses template parameters with line breaks, tabs or more than four spaces in a row.
+_BREAKS = re.compile(r"\s*\n\s*\n\s*|\t|\s{5,}")
+_LINE = re.compile(r"\s*\n\s*")
+
+
+class TemplateError(ValueError):
+    """The template cannot be used or registered; the message says why, for people."""
+
+
+def check(template: Template) -> None:
+    if not _NAME.match(template.name):
+        raise TemplateError("A template name has only lower-case letters, digits and _.")
+    if len(template.body) > BODY_MAX:
+        raise TemplateError("A template text has at most 1,024 characters.")
+    found = meta.variables(template.body)
+    if found not in ([], [1], [1, 2]):
+        raise TemplateError(
+            "A post template has the variable {{1}} for the post's text and may have {{2}} "
+            "for its title; no others."
+        )
+
+
+def register(template: Template) -> Template:
+    """Submit to Meta for review. Raises TemplateError or TransportError."""
+    check(template)
+    remote = meta.register(
+        name=template.name,
+        language=template.language,
+        category=template.category,
+        body=template.body,
+    )
+    template.status, template.meta_id = remote.status, remote.meta_id
+    template.synced_at = timezone.now()
+    template.save(update_fields=["status", "meta_id", "synced_at"])
+    return template
+
+
+@transaction.atomic
+def sync() -> int:
+    """Meta's review states onto our templates; returns how many changed."""
+    changed = 0
+    for remote in meta.fetch_all():
+        changed += apply_status(
+            remote.name, remote.language, remote.status, remote.reason, remote.meta_id
+        )
+    return changed
+
+
+def apply_status(name: str, language: str, status: str, reason: str = "", meta_id: str = "") -> int:
+    if status not in Template.Status.values:
+        return 0
+    updates: dict[str, object] = {
+        "status": status,
+        "status_reason": (reason or "")[:100],
+        "synced_at": timezone.now(),
+    }
+    if meta_id:
+        updates["meta_id"] = meta_id
+    return (
+        Template.objects.filter(name=name, language=language)
+        .exclude(status=status)
+        .update(**updates)
+    )
+
+
+def _flatten(text: str) -> str:
+    return _LINE.sub(" ", _BREAKS.sub(" – ", text)).strip()
+
+
+def fill(template: Template, post: Post) -> OutboundMessage:
+    """The post as this template: its text in {{1}}, its title in {{2}}, shortened so the
+    whole message stays within Meta's 1,024 characters."""
+    wanted = meta.variables(template.body)
+    values = {1: _flatten(post.text), 2: _flatten(post.title)}
+    room = (
+        BODY_MAX
+        - len(re.sub(r"\{\{\d+\}\}", "", template.body))
+        - (len(values[2]) if 2 in wanted else 0)
+    )
+    if len(values[1]) > room:
+        values[1] = values[1][: max(room - 1, 0)] + "…"
+    parameters = tuple(values[n] for n in wanted)
+    text = template.body
+    for n in wanted:
+        text = text.replace(f"{{{{{n}}}}}", values[n])
+    return OutboundMessage(
+        text=text, template=TemplateUse(template.name, template.language, parameters)
+    )
+
+
+__all__ = ["TemplateError", "TransportError", "apply_status", "check", "fill", "register", "sync"]
