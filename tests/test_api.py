@@ -60,7 +60,16 @@ def test_a_user_without_permission_gets_403(client, django_user_model):
     assert not Post.objects.exists()
 
 
-def test_it_creates_sends_and_counts_a_post(client, auth, monkeypatch):
+@pytest.fixture
+def approver_auth(django_user_model) -> dict[str, str]:
+    user = django_user_model.objects.create(username="approver")
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["approve_post", "view_post"])
+    )
+    return {"HTTP_AUTHORIZATION": f"Bearer {create_token(user)}"}
+
+
+def test_it_creates_submits_approves_and_counts_a_post(client, auth, approver_auth, monkeypatch):
     monkeypatch.setattr("stadtbote.broadcasts.actions.transaction.on_commit", lambda fn: None)
     active_subscriber()
     response = client.post(
@@ -71,12 +80,22 @@ def test_it_creates_sends_and_counts_a_post(client, auth, monkeypatch):
     )
     assert response.status_code == 201
     post_id = response.json()["id"]
-    response = client.post(f"/api/v1/posts/{post_id}/send", **auth)
-    assert response.status_code == 202
-    assert response.json() == {"id": post_id, "status": "sending", "queued": 1}
+    assert client.post(f"/api/v1/posts/{post_id}/submit", **auth).json()["status"] == "submitted"
+    # The author cannot approve her own post.
+    response = client.post(f"/api/v1/posts/{post_id}/approve", {}, content_type="application/json", **auth)
+    assert response.status_code == 403
+    response = client.post(
+        f"/api/v1/posts/{post_id}/approve", {}, content_type="application/json", **approver_auth
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "sending"
     counts = client.get(f"/api/v1/posts/{post_id}/deliveries", **auth).json()
-    assert counts["total"] == 1 and counts["queued"] == 1
-    assert client.post(f"/api/v1/posts/{post_id}/send", **auth).status_code == 409
+    assert counts["total"] == 1
+    assert counts["queued"] == 1
+    again = client.post(
+        f"/api/v1/posts/{post_id}/approve", {}, content_type="application/json", **approver_auth
+    )
+    assert again.status_code == 409
     assert Delivery.objects.count() == 1
 
 
@@ -96,7 +115,7 @@ def test_it_refuses_malformed_json(client, auth):
 
 def test_unknown_posts_are_404(client, auth):
     assert client.get("/api/v1/posts/999", **auth).status_code == 404
-    assert client.post("/api/v1/posts/999/send", **auth).status_code == 404
+    assert client.post("/api/v1/posts/999/submit", **auth).status_code == 404
 
 
 def test_the_command_prints_a_working_token(client, editor, capsys):

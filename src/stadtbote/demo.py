@@ -18,6 +18,7 @@ SEED_TOPICS = [
 ]
 SEED_DISTRICTS = ["Innenstadt", "Nord", "Ost", "Süd", "West"]
 DEMO_USER = "redaktion"
+DEMO_APPROVER = "freigabe"  # four eyes: posts are approved by a second person
 
 
 def seed_topics() -> None:
@@ -54,12 +55,12 @@ def register_news_template() -> str:
     return Template.objects.get(pk=template.pk).status
 
 
-def reset_demo_user() -> tuple[str, str]:
+def reset_demo_user(username: str = DEMO_USER) -> tuple[str, str]:
     """A superuser for the demo with a fresh password each start; returns the login."""
     password = secrets.token_urlsafe(12)
     User = get_user_model()
-    user, _ = User.objects.get_or_create(username=DEMO_USER)
+    user, _ = User.objects.get_or_create(username=username)
     user.is_staff = user.is_superuser = True
     user.set_password(password)
     user.save()
-    return DEMO_USER, password
+    return username, password

@@ -28,12 +28,15 @@ def _walk_through(stack, phone: Phone) -> None:
     phone.tap(question, "subscription:confirm")
     phone.wait_for_text("Willkommen")
 
-    # 3. Staff create and send a post through the REST API.
+    # 3. An editor writes and submits a post, a second person approves it (four eyes).
     stack.command(
         "createsuperuser", "--no-input", "--username", "editor", "--email", "e@example.org"
     )
-    token = stack.command("create_api_token", "editor").strip()
-    auth = {"Authorization": f"Bearer {token}"}
+    stack.command(
+        "createsuperuser", "--no-input", "--username", "approver", "--email", "a@example.org"
+    )
+    auth = {"Authorization": f"Bearer {stack.command('create_api_token', 'editor').strip()}"}
+    approver = {"Authorization": f"Bearer {stack.command('create_api_token', 'approver').strip()}"}
     status, post = request(
         "POST",
         f"{stack.app_url}/api/v1/posts",
@@ -41,9 +44,12 @@ def _walk_through(stack, phone: Phone) -> None:
         auth,
     )
     assert status == 201, post
-    status, sent = request("POST", f"{stack.app_url}/api/v1/posts/{post['id']}/send", None, auth)
-    assert status == 202, sent
-    assert sent["queued"] == 1
+    status, body = request("POST", f"{stack.app_url}/api/v1/posts/{post['id']}/submit", None, auth)
+    assert (status, body["status"]) == (200, "submitted"), body
+    status, body = request(
+        "POST", f"{stack.app_url}/api/v1/posts/{post['id']}/approve", {}, approver
+    )
+    assert (status, body["status"]) == (200, "sending"), body
 
     # 4. The phone receives it, the citizen opens the chat, and the read receipt comes back.
     phone.wait_for_text("Hauptstraße")

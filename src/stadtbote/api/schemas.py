@@ -15,6 +15,16 @@ class PostIn(Schema):
     template: str | None = Field(
         default=None, description="template name for those outside the 24-hour window"
     )
+    urgent: bool = Field(default=False, description="goes before everything else")
+    publish_at: datetime | None = Field(default=None, description="send at this time, not at once")
+
+
+class ApprovalIn(Schema):
+    reason: str = Field(default="", max_length=300, description="needed to send alone (urgent)")
+
+
+class RejectionIn(Schema):
+    comment: str = Field(default="", max_length=500)
 
 
 class PostOut(Schema):
@@ -22,6 +32,9 @@ class PostOut(Schema):
     title: str
     text: str
     status: str
+    urgent: bool
+    publish_at: datetime | None
+    review_comment: str
     template: str | None
     topics: list[str]
     districts: list[str]
@@ -40,12 +53,6 @@ class PostOut(Schema):
     @staticmethod
     def resolve_districts(post: Any) -> list[str]:
         return [d.slug for d in post.districts.all()]
-
-
-class SendOut(Schema):
-    id: int
-    status: str
-    queued: int
 
 
 class DeliveryCounts(Schema):

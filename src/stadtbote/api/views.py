@@ -8,7 +8,14 @@ from ninja import NinjaAPI, Status
 from ninja.errors import HttpError
 
 from stadtbote.api.auth import TokenAuth
-from stadtbote.api.schemas import DeliveryCounts, PostIn, PostOut, Problem, SendOut
+from stadtbote.api.schemas import (
+    ApprovalIn,
+    DeliveryCounts,
+    PostIn,
+    PostOut,
+    Problem,
+    RejectionIn,
+)
 from stadtbote.broadcasts import actions
 from stadtbote.broadcasts.models import Post
 
@@ -26,6 +33,11 @@ def _require(request: HttpRequest, perm: str) -> None:
         raise HttpError(403, "Your account may not do this.")
 
 
+@api.exception_handler(actions.NotAllowed)
+def not_allowed(request: HttpRequest, exc: actions.NotAllowed) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
 @api.exception_handler(actions.PostError)
 def post_error(request: HttpRequest, exc: actions.PostError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=409)
@@ -41,6 +53,8 @@ def create_post(request: HttpRequest, payload: PostIn) -> Status[Post]:
         topics=payload.topics,
         districts=payload.districts,
         template=payload.template,
+        urgent=payload.urgent,
+        publish_at=payload.publish_at,
     )
     return Status(201, post)
 
@@ -51,14 +65,71 @@ def get_post(request: HttpRequest, post_id: int) -> Post:
     return get_object_or_404(Post, pk=post_id)
 
 
+def _post(post_id: int) -> Post:
+    return get_object_or_404(Post, pk=post_id)
+
+
 @api.post(
-    "/posts/{post_id}/send", response={202: SendOut, 404: Problem, 409: Problem}, tags=["posts"]
+    "/posts/{post_id}/submit",
+    response={200: PostOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["workflow"],
 )
-def send_post(request: HttpRequest, post_id: int) -> Status[dict[str, object]]:
-    _require(request, "broadcasts.change_post")
-    post = get_object_or_404(Post, pk=post_id)
-    queued = actions.send_post(post)
-    return Status(202, {"id": post.pk, "status": post.status, "queued": queued})
+def submit_post(request: HttpRequest, post_id: int) -> Post:
+    return actions.submit(_post(post_id), request.user)  # type: ignore[arg-type]
+
+
+@api.post(
+    "/posts/{post_id}/approve",
+    response={200: PostOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["workflow"],
+)
+def approve_post(request: HttpRequest, post_id: int, payload: ApprovalIn) -> Post:
+    """Sends the post (or schedules it for its publish time). The approver is not the author,
+    except for an urgent post by someone allowed to send alone, with a reason."""
+    user = request.user
+    return actions.approve(_post(post_id), user, alone_reason=payload.reason)  # type: ignore[arg-type]
+
+
+@api.post(
+    "/posts/{post_id}/reject",
+    response={200: PostOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["workflow"],
+)
+def reject_post(request: HttpRequest, post_id: int, payload: RejectionIn) -> Post:
+    user = request.user
+    return actions.reject(_post(post_id), user, comment=payload.comment)  # type: ignore[arg-type]
+
+
+@api.post(
+    "/posts/{post_id}/cancel",
+    response={200: PostOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["workflow"],
+)
+def cancel_post(request: HttpRequest, post_id: int) -> Post:
+    _require(request, "broadcasts.approve_post")
+    post = _post(post_id)
+    actions.cancel(post)
+    return post
+
+
+@api.post(
+    "/posts/{post_id}/pause",
+    response={200: PostOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["workflow"],
+)
+def pause_post(request: HttpRequest, post_id: int) -> Post:
+    _require(request, "broadcasts.approve_post")
+    return actions.pause(_post(post_id))
+
+
+@api.post(
+    "/posts/{post_id}/resume",
+    response={200: PostOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["workflow"],
+)
+def resume_post(request: HttpRequest, post_id: int) -> Post:
+    _require(request, "broadcasts.approve_post")
+    return actions.resume(_post(post_id))
 
 
 @api.get(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -10,12 +12,33 @@ from stadtbote.broadcasts.models import Post, Template
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
-    list_display = ["title", "status", "created_at", "sent_at", "funnel"]
-    list_filter = ["status"]
-    readonly_fields = ["status", "author", "created_at", "send_started_at", "sent_at", "funnel"]
-    fields = ["title", "text", "template", "topics", "districts", *readonly_fields]
+    list_display = ["title", "status", "urgent", "publish_at", "created_at", "sent_at", "funnel"]
+    list_filter = ["status", "urgent"]
+    readonly_fields = [
+        "status",
+        "author",
+        "created_at",
+        "submitted_at",
+        "approved_by",
+        "approved_at",
+        "review_comment",
+        "send_started_at",
+        "sent_at",
+        "funnel",
+    ]
+    fields = [
+        "title",
+        "text",
+        "template",
+        "topics",
+        "districts",
+        "urgent",
+        "urgent_reason",
+        "publish_at",
+        *readonly_fields,
+    ]
     filter_horizontal = ["topics", "districts"]
-    actions = ["send"]
+    actions = ["submit", "approve", "pause", "resume", "cancel"]
 
     @admin.display(description="Zustellung")
     def funnel(self, post: Post) -> str:
@@ -35,19 +58,49 @@ class PostAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Post | None = None) -> bool:
         # A post that went out is a record of what citizens received: it stays as sent.
-        if obj is not None and obj.status != Post.Status.DRAFT:
+        if obj is not None and obj.status not in (Post.Status.DRAFT,):
             return False
         return super().has_change_permission(request, obj)
 
-    @admin.action(description="Ausgewählte Beiträge jetzt senden", permissions=["change"])
-    def send(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Post],
+        act: Callable[[Post], object],
+        done: str,
+    ) -> None:
         for post in queryset:
             try:
-                queued = actions.send_post(post)
-            except actions.PostError as exc:
-                self.message_user(request, f"{post}: {exc}", messages.WARNING)
+                act(post)
+            except (actions.PostError, actions.NotAllowed) as exc:
+                self.message_user(request, f"„{post}“: {exc}", messages.WARNING)
             else:
-                self.message_user(request, f"„{post}“ geht an {queued} Abonnent:innen.")
+                self.message_user(request, f"„{post}“: {done}")
+
+    @admin.action(description="Zur Freigabe einreichen")
+    def submit(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._each(request, queryset, lambda p: actions.submit(p, request.user), "eingereicht")  # type: ignore[arg-type]
+
+    @admin.action(description="Freigeben (senden oder zur Sendezeit)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda p: actions.approve(p, request.user, alone_reason=p.urgent_reason),  # type: ignore[arg-type]
+            "freigegeben",
+        )
+
+    @admin.action(description="Senden anhalten")
+    def pause(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._each(request, queryset, actions.pause, "angehalten")
+
+    @admin.action(description="Senden fortsetzen")
+    def resume(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._each(request, queryset, actions.resume, "wird fortgesetzt")
+
+    @admin.action(description="Abbrechen")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._each(request, queryset, actions.cancel, "abgebrochen")
 
 
 @admin.register(Template)

@@ -52,10 +52,18 @@ class Template(models.Model):
 
 
 class Post(models.Model):
+    """draft → submitted → approved → scheduled or sending → sent; paused and cancelled while
+    sending. Four eyes: the approver is not the author, except for urgent posts by someone
+    allowed to send alone, who must give a reason."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
+        SUBMITTED = "submitted", _("waiting for approval")
+        SCHEDULED = "scheduled", _("scheduled")
         SENDING = "sending", _("sending")
+        PAUSED = "paused", _("paused")
         SENT = "sent", _("sent")
+        CANCELLED = "cancelled", _("cancelled")
 
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("text"), max_length=MAX_TEXT)
@@ -74,9 +82,31 @@ class Post(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
     )
+    urgent = models.BooleanField(
+        _("urgent"), default=False, help_text=_("Goes before everything else.")
+    )
+    urgent_reason = models.CharField(_("reason for sending alone"), max_length=300, blank=True)
+    publish_at = models.DateTimeField(_("publish at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="approved_posts",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.CharField(max_length=500, blank=True)
     send_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [
+            ("approve_post", "Can approve posts written by others"),
+            ("send_urgent_alone", "Can send urgent posts without a second person"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -10,7 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from stadtbote.broadcasts import actions, templates
-from stadtbote.broadcasts.models import Delivery
+from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels import dispatch, statuses
 from stadtbote.channels.models import TrackedMessage
 from stadtbote.channels.sending import Outgoing
@@ -42,7 +42,9 @@ def _build(row: TrackedMessage) -> Outgoing | str:
 
 def dispatch_once(batch: int = BATCH) -> int:
     """Claim and send one batch; returns how many rows were claimed."""
-    ids = dispatch.claim(Delivery.objects.order_by("id"), batch)
+    # Only posts being sent (not paused or cancelled); urgent posts' deliveries first.
+    sending = Delivery.objects.filter(post__status=Post.Status.SENDING)
+    ids = dispatch.claim(sending.order_by("-post__urgent", "id"), batch)
     if ids:
         dispatch.send_claimed(
             Delivery.objects.select_related("post__template", "subscriber"), ids, _build
@@ -70,4 +72,5 @@ def sync_templates() -> None:
 def sweep_deliveries() -> None:
     dispatch.release_stale_claims(Delivery)
     statuses.reconcile()
+    actions.release_due_posts()
     dispatch_deliveries.call_local()

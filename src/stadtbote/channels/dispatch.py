@@ -35,7 +35,7 @@ def claim(queryset: models.QuerySet[Any], limit: int) -> list[int]:
     now = timezone.now()
     with transaction.atomic():
         ids = list(
-            queryset.select_for_update(skip_locked=True)
+            queryset.select_for_update(skip_locked=True, of=("self",))
             .filter(state=SendState.QUEUED)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .values_list("id", flat=True)[:limit]

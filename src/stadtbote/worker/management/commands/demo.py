@@ -33,6 +33,7 @@ class Command(BaseCommand):
         demo.seed_topics()
         demo.seed_districts()
         username, password = demo.reset_demo_user()
+        approver, approver_password = demo.reset_demo_user(demo.DEMO_APPROVER)
         webhook = f"http://127.0.0.1:{port}/webhooks/whatsapp"
         emulator = subprocess.Popen(  # noqa: S603 -- our own command, fixed arguments
             [
@@ -56,7 +57,8 @@ class Command(BaseCommand):
                         "",
                         "Stadtbote demo is running.",
                         f"  Staff area:     http://127.0.0.1:{port}/admin/",
-                        f"  Login:          {username} / {password}",
+                        f"  Logins:         {username} / {password}  (writes posts)",
+                        f"                  {approver} / {approver_password}  (approves them)",
                         f"  Phone page:     {expected}/phone   (send 'Start' as a citizen)",
                         f"  REST API docs:  http://127.0.0.1:{port}/api/v1/docs",
                         "  Stop with Ctrl-C.",
