@@ -82,7 +82,9 @@ def test_it_creates_submits_approves_and_counts_a_post(client, auth, approver_au
     post_id = response.json()["id"]
     assert client.post(f"/api/v1/posts/{post_id}/submit", **auth).json()["status"] == "submitted"
     # The author cannot approve her own post.
-    response = client.post(f"/api/v1/posts/{post_id}/approve", {}, content_type="application/json", **auth)
+    response = client.post(
+        f"/api/v1/posts/{post_id}/approve", {}, content_type="application/json", **auth
+    )
     assert response.status_code == 403
     response = client.post(
         f"/api/v1/posts/{post_id}/approve", {}, content_type="application/json", **approver_auth
