@@ -78,18 +78,27 @@ def uses_database(item: pytest.Item) -> bool:
         item.get_closest_marker("django_db")
         or item.get_closest_marker("e2e")
         or item.get_closest_marker("backend")
+        or item.get_closest_marker("redis")
         or {"db", "transactional_db"} & set(fixtures)
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backend: exercises the configured database/Redis backend")
+    config.addinivalue_line(
+        "markers", "redis: needs Redis; runs only in the PostgreSQL + Redis pass"
+    )
     if UNAVAILABLE and STRICT:
         raise pytest.UsageError(f"STADTBOTE_STRICT=1 but {UNAVAILABLE}")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if BACKEND != "postgres":
+        # Redis-only tests belong to the second pass; here they are left out, not skipped.
+        later = [item for item in items if item.get_closest_marker("redis")]
+        if later:
+            config.hook.pytest_deselected(items=later)
+            items[:] = [item for item in items if not item.get_closest_marker("redis")]
         return
     # The second pass repeats only what touches the database, queue or pacing.
     keep = [item for item in items if uses_database(item)]

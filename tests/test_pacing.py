@@ -52,14 +52,11 @@ def test_rate_zero_turns_pacing_off(sleeps):
     assert sleeps == []
 
 
-@pytest.mark.backend
+@pytest.mark.redis
 def test_redis_slots_are_shared_and_one_interval_apart(sleeps):
     import redis.asyncio as aioredis
 
     from tests import conftest
-
-    if conftest.BACKEND != "postgres":
-        pytest.skip("runs in the PostgreSQL + Redis pass")
 
     async def go() -> list[int]:
         client = aioredis.from_url(conftest.REDIS_URL)
