@@ -13,7 +13,7 @@ from stadtbote.broadcasts import tasks as broadcast_tasks
 from stadtbote.broadcasts.models import Delivery, Post, Template
 from stadtbote.channels.models import SendState
 from stadtbote.channels.sending import SendLoop
-from stadtbote.channels.types import TemplateStatusChanged
+from stadtbote.channels.types import TemplateStatusChanged, TransportError
 from stadtbote.dialogue import router
 from stadtbote.subscribers.models import Subscriber
 from tests.helpers import ALICE, BOB, active_subscriber, emulator_server
@@ -89,7 +89,7 @@ def test_meta_refusing_a_template_is_a_clear_error(editor):
     with emulator_server() as _:
         templates.register(Template.objects.get())
         duplicate = Template(name="stadt_news", language="de", body=NEWS)
-        with pytest.raises(templates.TransportError) as info:
+        with pytest.raises(TransportError) as info:
             templates.register(duplicate)
     assert info.value.permanent
 

@@ -8,6 +8,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 
+from stadtbote.broadcasts import templates
+from stadtbote.broadcasts.models import Template
+from stadtbote.channels.types import TransportError
 from stadtbote.subscribers.models import District, Topic
 
 SEED_TOPICS = [
@@ -41,16 +44,13 @@ NEWS_TEMPLATE = "Neues von der Stadt: {{1}}\n\nAbmelden: schreiben Sie Stop. Meh
 def register_news_template() -> str:
     """The template posts use outside the 24-hour window, submitted to Meta (the emulator,
     which approves it at once). Returns its state."""
-    from stadtbote.broadcasts import templates
-    from stadtbote.broadcasts.models import Template
-
     template, _ = Template.objects.get_or_create(
         name=settings.POST_TEMPLATE, language="de", defaults={"body": NEWS_TEMPLATE}
     )
     if template.status in (Template.Status.DRAFT, Template.Status.PENDING):
         try:
             templates.register(template)
-        except templates.TransportError:
+        except TransportError:
             templates.sync()  # registered before: read its state instead
     return Template.objects.get(pk=template.pk).status
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from stadtbote.broadcasts import actions, templates
 from stadtbote.broadcasts.models import Post, Template
+from stadtbote.channels.types import TransportError
 
 
 @admin.register(Post)
@@ -123,7 +124,7 @@ class TemplateAdmin(admin.ModelAdmin):
         for template in queryset:
             try:
                 templates.register(template)
-            except (templates.TemplateError, templates.TransportError) as exc:
+            except (templates.TemplateError, TransportError) as exc:
                 self.message_user(request, f"{template}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{template}: {template.get_status_display()}")
@@ -132,7 +133,7 @@ class TemplateAdmin(admin.ModelAdmin):
     def sync(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         try:
             changed = templates.sync()
-        except templates.TransportError as exc:
+        except TransportError as exc:
             self.message_user(request, f"Meta nicht erreichbar: {exc}", messages.ERROR)
         else:
             self.message_user(request, f"{changed} Vorlage(n) mit neuem Status.")

@@ -14,7 +14,7 @@ from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels import dispatch, statuses
 from stadtbote.channels.models import TrackedMessage
 from stadtbote.channels.sending import Outgoing
-from stadtbote.channels.types import OutboundMessage
+from stadtbote.channels.types import OutboundMessage, TransportError
 
 BATCH = 200
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def sync_templates() -> None:
     """Meta announces review results by webhook; this hourly sync catches a missed one."""
     try:
         templates.sync()
-    except templates.TransportError as exc:
+    except TransportError as exc:
         log.warning("template sync failed: %s", exc)
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from stadtbote.broadcasts.models import Post, Template
-from stadtbote.channels.types import OutboundMessage, TemplateUse, TransportError
+from stadtbote.channels.types import OutboundMessage, TemplateUse
 from stadtbote.channels.whatsapp import templates as meta
 
 BODY_MAX = 1024
@@ -101,6 +101,3 @@ def fill(template: Template, post: Post) -> OutboundMessage:
     return OutboundMessage(
         text=text, template=TemplateUse(template.name, template.language, parameters)
     )
-
-
-__all__ = ["TemplateError", "TransportError", "apply_status", "check", "fill", "register", "sync"]

@@ -12,6 +12,8 @@ import logging
 from django.db import IntegrityError, transaction
 
 from stadtbote.broadcasts import actions as broadcasts
+from stadtbote.broadcasts import templates
+from stadtbote.broadcasts.models import Delivery
 from stadtbote.channels.types import (
     Choice,
     CitizenMessage,
@@ -26,7 +28,7 @@ from stadtbote.channels.types import (
 )
 from stadtbote.dialogue import outbox, summary, texts
 from stadtbote.dialogue.commands import Command, understand
-from stadtbote.dialogue.models import ReceivedMessage
+from stadtbote.dialogue.models import ReceivedMessage, Reply
 from stadtbote.subscribers import actions as subscribers
 from stadtbote.subscribers.models import District, Subscriber, Topic
 
@@ -46,8 +48,6 @@ def handle(event: InboundEvent) -> None:
             subscribers.note_marketing_preference(found, stopped=event.stopped)
         return
     if isinstance(event, TemplateStatusChanged):
-        from stadtbote.broadcasts import templates
-
         templates.apply_status(event.name, event.language, event.status, event.reason or "")
         return
     if isinstance(event, NumberChanged):
@@ -72,9 +72,6 @@ def handle(event: InboundEvent) -> None:
 
 
 def _note_failure(message_id: str, code: int) -> None:
-    from stadtbote.broadcasts.models import Delivery
-    from stadtbote.dialogue.models import Reply
-
     for model in (Delivery, Reply):
         row = model.objects.filter(message_id=message_id).select_related("subscriber").first()
         if row is not None and row.subscriber is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
+from stadtbote.broadcasts.models import Delivery
 from stadtbote.channels.types import OutboundMessage
 from stadtbote.dialogue.texts import words
 from stadtbote.lib import crypto, phone
@@ -23,8 +24,6 @@ def for_chat(subscriber: Subscriber) -> OutboundMessage:
     topics = ", ".join(subscriber.topics.values_list("name", flat=True)) or w["all_of_them"]
     districts = ", ".join(subscriber.districts.values_list("name", flat=True)) or w["all_of_them"]
     consents = ConsentEvent.objects.filter(subscriber_ref__in=crypto.blind_indexes(number)).count()
-    from stadtbote.broadcasts.models import Delivery
-
     received = Delivery.objects.filter(subscriber=subscriber).count()
     return OutboundMessage(
         text=w["data"].format(

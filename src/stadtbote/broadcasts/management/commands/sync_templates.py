@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from stadtbote.broadcasts import templates
+from stadtbote.channels.types import TransportError
 
 
 class Command(BaseCommand):
@@ -13,6 +14,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             changed = templates.sync()
-        except templates.TransportError as exc:
+        except TransportError as exc:
             raise CommandError(f"Meta could not be asked: {exc}") from None
         self.stdout.write(f"{changed} template(s) changed state.")
