@@ -50,7 +50,7 @@ __all__ = [
 
 PYTHON = sys.executable
 POSTGRES_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = os.environ.get("STADTBOTE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 PHONE_NUMBER_ID = "100000000000001"
 BUSINESS_ACCOUNT_ID = "200000000000001"
 

@@ -124,6 +124,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Uploaded images of posts; served at MEDIA_URL so that Meta can fetch them by link.
+MEDIA_URL = "media/"
+MEDIA_ROOT = DATA_DIR / "media"
 # Static files (the admin's, later the newsroom's) are served by the app itself, found where
 # they live, so no collectstatic step is needed for a single-machine installation.
 WHITENOISE_USE_FINDERS = True
@@ -153,6 +156,10 @@ WHATSAPP: dict[str, str] = {
 }
 # Meta's throughput per sending number; 0 switches pacing off (tests, a BSP that paces itself).
 WHATSAPP_MESSAGES_PER_SECOND = env_int("WHATSAPP_MESSAGES_PER_SECOND", 80)
+# Meta's messaging limit: unique users per rolling 24 hours reached with templates (outside
+# the service window): 250 for a new number, then 2000, 10000, 100000; 0 means unlimited.
+# Posts beyond it are held and spread over the following days.
+WHATSAPP_DAILY_UNIQUE_USERS = env_int("WHATSAPP_DAILY_UNIQUE_USERS", 250)
 
 # Huey: durable SQLite queue with an in-process consumer by default, Redis when scaled.
 _huey_consumer: dict[str, object] = {
@@ -201,6 +208,19 @@ PRIVACY_NOTICE_VERSION = env("STADTBOTE_PRIVACY_NOTICE_VERSION") or "2026-11"
 POST_TEMPLATE = env("STADTBOTE_POST_TEMPLATE") or "stadt_news"
 # The number citizens write to, as shown on the subscribe page (digits with country code).
 WHATSAPP_DISPLAY_NUMBER = env("STADTBOTE_WHATSAPP_DISPLAY_NUMBER") or ""
+
+# Timing of posts (Europe/Berlin): non-urgent sends wait out the quiet hours, and nobody gets
+# more than DAILY_CAP non-urgent posts a day; urgent posts ignore both.
+QUIET_HOURS_START = env("STADTBOTE_QUIET_HOURS_START") or "21:00"
+QUIET_HOURS_END = env("STADTBOTE_QUIET_HOURS_END") or "07:00"
+DAILY_CAP = env_int("STADTBOTE_DAILY_CAP", 2)
+# Cost: the country of the city's subscribers (for the price table), and a monthly budget in
+# the price table's currency. 0: no budget. BUDGET_BLOCK refuses approvals beyond it.
+COUNTRY = env("STADTBOTE_COUNTRY") or "DE"
+MONTHLY_BUDGET = env_int("STADTBOTE_MONTHLY_BUDGET", 0)
+BUDGET_BLOCK = env("STADTBOTE_BUDGET_BLOCK") == "1"
+# A send claimed this long ago and never recorded belongs to a killed worker.
+STALE_CLAIM_SECONDS = env_int("STADTBOTE_STALE_CLAIM_SECONDS", 600)
 
 # Retention (see docs/operations.md): what is kept how long, enforced by a nightly job.
 CONFIRMATION_HOURS = env_int("STADTBOTE_CONFIRMATION_HOURS", 48)

@@ -3,6 +3,7 @@ embedded on SQLite, or scaled on PostgreSQL + Redis with two workers."""
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import pytest
@@ -15,7 +16,9 @@ from tests.e2e.stack import running_stack
 def stack(tmp_path):
     if conftest.BACKEND == "postgres":
         database_url, cleanup = _fresh_postgres_database()
-        redis_url = conftest.REDIS_URL.rsplit("/", 1)[0] + "/13"
+        redis_url = os.environ.get(
+            "STADTBOTE_TEST_E2E_REDIS_URL", conftest.REDIS_URL.rsplit("/", 1)[0] + "/13"
+        )
         _flush_redis(redis_url)
         try:
             with running_stack(

@@ -253,8 +253,9 @@ def _fan_out(post: Post) -> int:
     sub_districts = Subscriber.districts.through._meta.db_table
     sql = f"""
         INSERT INTO {delivery}
-            (post_id, subscriber_id, state, attempts, queued_at, last_error)
-        SELECT %(post)s, s.id, %(queued)s, 0, %(now)s, ''
+            (post_id, subscriber_id, state, attempts, queued_at, last_error,
+             via_template, billed_category)
+        SELECT %(post)s, s.id, %(queued)s, 0, %(now)s, '', %(false)s, ''
         FROM {subscriber} s
         WHERE s.status = %(active)s
           AND (s.paused_until IS NULL OR s.paused_until <= %(now)s)

@@ -67,6 +67,19 @@ class Post(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("text"), max_length=MAX_TEXT)
+    # With an image the text becomes its caption (WhatsApp: at most 1,024 characters).
+    image = models.ImageField(_("image"), upload_to="posts/%Y/%m/", null=True, blank=True)
+    link = models.URLField(
+        _("link"), blank=True, help_text=_("Shown with a preview under the text.")
+    )
+    # Empty: every language. Otherwise only subscribers who chose this language.
+    language = models.CharField(_("language"), max_length=5, blank=True)
+    share_footer = models.BooleanField(
+        _("sharing footer"),
+        default=True,
+        help_text=_("Adds the subscribe link, so a forwarded post can recruit subscribers."),
+    )
+    estimated_cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     # The audience: empty means everybody; see actions._fan_out for how choices match.
     topics: models.ManyToManyField[Topic, Any] = models.ManyToManyField(
@@ -130,8 +143,57 @@ class Delivery(TrackedMessage):
         ]
         indexes = [
             models.Index(fields=["post", "state"], name="delivery_post_state_idx"),
-            models.Index(fields=["id"], name="delivery_queued_idx", condition=models.Q(state=0)),
+            models.Index(
+                fields=["id"], name="delivery_waiting_idx", condition=models.Q(state__in=[0, 5])
+            ),
+            # Stale claims (a killed worker's) are found without reading the whole table.
+            models.Index(
+                fields=["claimed_at"], name="delivery_claimed_idx", condition=models.Q(state=10)
+            ),
+            # What a subscriber already got today (the daily cap).
+            models.Index(fields=["subscriber", "dispatched_at"], name="delivery_daily_idx"),
         ]
 
     def __str__(self) -> str:
         return f"Delivery {self.pk}"
+
+
+class ChannelPosting(models.Model):
+    """The post on the city's WhatsApp Channel. Channels have no API: staff copy the rendered
+    text, post it by hand, record that here and type in the counts the Channel shows."""
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="channel_posting")
+    posted_at = models.DateTimeField()
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    followers = models.PositiveIntegerField(null=True, blank=True)
+    reactions = models.PositiveIntegerField(null=True, blank=True)
+    counts_updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Channel posting of {self.post_id}"
+
+
+class Price(models.Model):
+    """Meta's price per delivered template message, per category and recipient country.
+    Messages inside the 24-hour window are free. Defaults (German rates) come with the
+    migration; a city enters its current rate card in the admin."""
+
+    class Category(models.TextChoices):
+        MARKETING = "MARKETING", _("marketing")
+        UTILITY = "UTILITY", _("utility")
+        AUTHENTICATION = "AUTHENTICATION", _("authentication")
+
+    country = models.CharField(max_length=2, default="DE")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    amount = models.DecimalField(_("price per message"), max_digits=8, decimal_places=4)
+    currency = models.CharField(max_length=3, default="EUR")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["country", "category"], name="price_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.category}: {self.amount} {self.currency}"

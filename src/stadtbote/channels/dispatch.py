@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -25,7 +26,6 @@ from stadtbote.channels.types import TransportError
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-STALE_CLAIM = timedelta(minutes=10)
 
 # A row to send, or the reason it must not be sent after all (e.g. the citizen said Stop).
 Build = Callable[[TrackedMessage], Outgoing | str]
@@ -115,7 +115,7 @@ def _fail(row: TrackedMessage, reason: str, *, code: int | None) -> None:
 def release_stale_claims(model: type[Any]) -> int:
     """Rows left in SENDING by a killed worker: Meta may have accepted them, so they are not
     resent; they fail with a reason that statistics can show."""
-    cutoff = timezone.now() - STALE_CLAIM
+    cutoff = timezone.now() - timedelta(seconds=settings.STALE_CLAIM_SECONDS)
     return model.objects.filter(state=SendState.SENDING, claimed_at__lt=cutoff).update(
         state=SendState.FAILED,
         failed_at=timezone.now(),

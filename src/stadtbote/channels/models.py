@@ -68,6 +68,7 @@ class SendState(models.IntegerChoices):
     changes nothing). FAILED is last because nothing follows a failure."""
 
     QUEUED = 0, _("queued")
+    HELD = 5, _("held (quiet hours, daily cap or Meta's daily limit)")
     SENDING = 10, _("sending")
     ACCEPTED = 15, _("accepted by the platform")
     SENT = 20, _("sent")
@@ -90,6 +91,12 @@ class TrackedMessage(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # When Meta accepted it, and whether as a template: what the daily cap per subscriber and
+    # Meta's daily limit of unique users outside the window are counted from.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    via_template = models.BooleanField(default=False, db_default=False)
+    # Meta's pricing category when the status webhook says the message is billable.
+    billed_category = models.CharField(max_length=20, blank=True, db_default="")
 
     class Meta:
         abstract = True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+
 _NON_DIGITS = re.compile(r"\D")
 
 
@@ -25,3 +27,12 @@ def normalize(raw: str) -> str:
 def masked(wa_id: str) -> str:
     """For people, never for logs: '491701234567' -> '+49 ••• ••• 67'."""
     return f"+{wa_id[:2]} ••• ••• {wa_id[-2:]}"
+
+
+def country(wa_id: str, default: str = "DE") -> str:
+    """The ISO country of a number ('491701234567' -> 'DE'): Meta prices per country."""
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse("+" + wa_id))
+    except phonenumbers.NumberParseException:
+        return default
+    return region if region and region != "ZZ" else default

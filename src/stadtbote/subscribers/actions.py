@@ -32,7 +32,10 @@ def find_or_create(wa_id: str, *, bsuid: str | None = None) -> Subscriber:
     if subscriber is None:
         subscriber, _ = Subscriber.objects.get_or_create(
             phone_index=crypto.blind_index(number),
-            defaults={"phone_encrypted": crypto.encrypt(number)},
+            defaults={
+                "phone_encrypted": crypto.encrypt(number),
+                "country": phone.country(number),
+            },
         )
     if bsuid and subscriber.bsuid != bsuid:
         Subscriber.objects.filter(bsuid=bsuid).exclude(pk=subscriber.pk).update(bsuid=None)

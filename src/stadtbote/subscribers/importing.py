@@ -23,7 +23,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from stadtbote.lib import crypto
+from stadtbote.lib import crypto, phone
 from stadtbote.subscribers.models import ConsentEvent, District, Subscriber, Topic
 
 BATCH = 2000
@@ -225,6 +225,7 @@ def _import_batch(
                 "requested_at",
                 "confirmed_at",
                 "marketing_stopped",
+                "country",
             ],
             [
                 (
@@ -236,6 +237,7 @@ def _import_batch(
                     _when(r.consented_at),
                     _when(r.consented_at),
                     False,
+                    phone.country(r.number),
                 )
                 for idx, r in new.items()
             ],

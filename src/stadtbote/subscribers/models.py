@@ -51,6 +51,10 @@ class Subscriber(models.Model):
     # Meta's code for why this number cannot be reached (131026 not on WhatsApp, 131050 …).
     unreachable_code = models.IntegerField(null=True, blank=True)
     unreachable_since = models.DateTimeField(null=True, blank=True)
+    # ISO country of the number (for Meta's price per country), not personal on its own.
+    country = models.CharField(max_length=2, default="DE", db_default="DE")
+    # The post whose sharing link brought this citizen ("Start p123"); counted on confirmation.
+    referred_by_post = models.IntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status"], name="subscriber_status_idx")]
@@ -110,6 +114,8 @@ class ConsentEvent(models.Model):
     wording = models.TextField()
     notice_version = models.CharField(max_length=20)
     source_message_id = models.CharField(max_length=128, blank=True)
+    # "post:123" when a shared post's subscribe link brought the citizen.
+    referral = models.CharField(max_length=20, blank=True, db_default="")
     occurred_at = models.DateTimeField(auto_now_add=True)
 
     objects = AppendOnlyQuerySet.as_manager()
