@@ -80,6 +80,12 @@ def base_env(data_dir: Path, *, emulator_port: int | None = None, **extra: str) 
             "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(8),
             "WHATSAPP_MESSAGES_PER_SECOND": "80",
             "STADTBOTE_WORKER_THREADS": "2",
+            # Throughput is measured: the quiet hours, the daily cap and Meta's daily limit of
+            # unique users would hold posts depending on the hour and the day.
+            "STADTBOTE_QUIET_HOURS_START": "00:00",
+            "STADTBOTE_QUIET_HOURS_END": "00:00",
+            "STADTBOTE_DAILY_CAP": "0",
+            "WHATSAPP_DAILY_UNIQUE_USERS": "0",
         }
     )
     env.update(extra)

@@ -38,6 +38,11 @@ TEST_ENV = {
     "WHATSAPP_APP_SECRET": "test-app-secret",
     "WHATSAPP_VERIFY_TOKEN": "test-verify-token",
     "WHATSAPP_MESSAGES_PER_SECOND": "0",
+    # Timing rules off unless a test sets them: the suite runs at any hour, many posts a day.
+    "STADTBOTE_QUIET_HOURS_START": "00:00",
+    "STADTBOTE_QUIET_HOURS_END": "00:00",
+    "STADTBOTE_DAILY_CAP": "0",
+    "WHATSAPP_DAILY_UNIQUE_USERS": "0",
 }
 for _name in ("DATABASE_URL", "REDIS_URL"):
     os.environ.pop(_name, None)

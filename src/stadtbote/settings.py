@@ -213,7 +213,7 @@ WHATSAPP_DISPLAY_NUMBER = env("STADTBOTE_WHATSAPP_DISPLAY_NUMBER") or ""
 # more than DAILY_CAP non-urgent posts a day; urgent posts ignore both.
 QUIET_HOURS_START = env("STADTBOTE_QUIET_HOURS_START") or "21:00"
 QUIET_HOURS_END = env("STADTBOTE_QUIET_HOURS_END") or "07:00"
-DAILY_CAP = env_int("STADTBOTE_DAILY_CAP", 2)
+DAILY_CAP = env_int("STADTBOTE_DAILY_CAP", 2)  # 0: no cap
 # Cost: the country of the city's subscribers (for the price table), and a monthly budget in
 # the price table's currency. 0: no budget. BUDGET_BLOCK refuses approvals beyond it.
 COUNTRY = env("STADTBOTE_COUNTRY") or "DE"

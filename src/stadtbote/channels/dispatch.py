@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,59 +28,92 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 
-# A row to send, or the reason it must not be sent after all (e.g. the citizen said Stop).
-Build = Callable[[TrackedMessage], Outgoing | str]
+
+@dataclass(frozen=True)
+class Hold:
+    """Not now: the row waits (state HELD) until `until`, then is claimed again. Quiet hours,
+    the daily cap per subscriber and Meta's daily limit of unique users hold posts."""
+
+    until: datetime
+    reason: str
+
+
+# For each row: what to send, a Hold, or the reason it must not be sent after all (e.g. the
+# citizen said Stop). Whole batches, so that a decision can look at the batch together.
+BuildBatch = Callable[[list[TrackedMessage]], list[Outgoing | Hold | str]]
+Build = Callable[[TrackedMessage], Outgoing | Hold | str]
+
+
+def per_row(build: Build) -> BuildBatch:
+    return lambda rows: [build(row) for row in rows]
 
 
 def claim(queryset: models.QuerySet[Any], limit: int) -> list[int]:
     now = timezone.now()
+    due = Q(state=SendState.QUEUED) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    released = Q(state=SendState.HELD, next_attempt_at__lte=now)
     with transaction.atomic():
         ids = list(
             queryset.select_for_update(skip_locked=True, of=("self",))
-            .filter(state=SendState.QUEUED)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(due | released)
             .values_list("id", flat=True)[:limit]
         )
         if ids:
-            queryset.model.objects.filter(id__in=ids, state=SendState.QUEUED).update(
-                state=SendState.SENDING, claimed_at=now, attempts=F("attempts") + 1
-            )
+            queryset.model.objects.filter(
+                id__in=ids, state__in=[SendState.QUEUED, SendState.HELD]
+            ).update(state=SendState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     return ids
 
 
-def send_claimed(queryset: models.QuerySet[Any], ids: Sequence[int], build: Build) -> int:
+def send_claimed(queryset: models.QuerySet[Any], ids: Sequence[int], build: BuildBatch) -> int:
     """Send the claimed rows and record each outcome; returns how many Meta accepted.
     `queryset` selects the related rows `build` needs (select_related)."""
     model = queryset.model
     rows = list(queryset.filter(id__in=ids, state=SendState.SENDING))
     sendable: list[tuple[TrackedMessage, Outgoing]] = []
-    for row in rows:
-        outgoing = build(row)
+    for row, outgoing in zip(rows, build(rows), strict=True):
         if isinstance(outgoing, str):
             _fail(row, outgoing, code=None)
+        elif isinstance(outgoing, Hold):
+            _hold(row, outgoing)
         else:
             sendable.append((row, outgoing))
     if not sendable:
         return 0
     results = SendLoop.instance().send_many([o for _, o in sendable])
-    return _record(model, [r for r, _ in sendable], results)
+    return _record(model, sendable, results)
 
 
-def _record(model: type[Any], rows: list[TrackedMessage], results: list[SendResult]) -> int:
+def _record(
+    model: type[Any], sent: list[tuple[TrackedMessage, Outgoing]], results: list[SendResult]
+) -> int:
     accepted: list[TrackedMessage] = []
-    for row, result in zip(rows, results, strict=True):
+    now = timezone.now()
+    for (row, outgoing), result in zip(sent, results, strict=True):
         if isinstance(result, TransportError):
             _retry_or_fail(row, result)
             continue
         row.message_id, row.state, row.claimed_at = result, SendState.ACCEPTED, None
         row.last_error, row.error_code = "", None
+        row.dispatched_at, row.via_template = now, outgoing.message.template is not None
         accepted.append(row)
     with transaction.atomic():
         model.objects.bulk_update(
-            accepted, ["message_id", "state", "claimed_at", "last_error", "error_code"]
+            accepted,
+            [
+                "message_id",
+                "state",
+                "claimed_at",
+                "last_error",
+                "error_code",
+                "dispatched_at",
+                "via_template",
+            ],
         )
         statuses.apply_known(r.message_id for r in accepted if r.message_id)
-    log.info("%s: %d accepted of %d", model.__name__, len(accepted), len(rows))
+    log.info("%s: %d accepted of %d", model.__name__, len(accepted), len(sent))
     return len(accepted)
 
 
@@ -99,6 +133,17 @@ def _retry_or_fail(row: TrackedMessage, error: TransportError) -> None:
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
         last_error=str(error)[:200],
         error_code=error.code,
+    )
+
+
+def _hold(row: TrackedMessage, hold: Hold) -> None:
+    # A hold is not an attempt: the claim's count is given back.
+    _same_row(row).filter(state=SendState.SENDING).update(
+        state=SendState.HELD,
+        claimed_at=None,
+        next_attempt_at=hold.until,
+        last_error=hold.reason[:200],
+        attempts=F("attempts") - 1,
     )
 
 

@@ -57,10 +57,13 @@ class OutboundMessage:
     template: TemplateUse | None = None
     preview_url: bool = False
     tracker: str | None = None  # echoed back on status events (Meta: biz_opaque_callback_data)
+    # An image Meta fetches by this public URL; `text` becomes its caption (max. 1,024).
+    image_url: str | None = None
 
     def __post_init__(self) -> None:
-        if sum(bool(x) for x in (self.buttons, self.menu, self.template)) > 1:
-            raise ValueError("a message has reply buttons, a list menu or a template: one")
+        parts = (self.buttons, self.menu, self.template, self.image_url)
+        if sum(bool(x) for x in parts) > 1:
+            raise ValueError("a message has reply buttons, a list menu, a template or an image")
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {

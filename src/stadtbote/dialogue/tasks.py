@@ -53,7 +53,9 @@ def _build(row: TrackedMessage) -> Outgoing | str:
 def send_replies_once() -> int:
     ids = dispatch.claim(Reply.objects.order_by("id"), BATCH)
     if ids:
-        dispatch.send_claimed(Reply.objects.select_related("subscriber"), ids, _build)
+        dispatch.send_claimed(
+            Reply.objects.select_related("subscriber"), ids, dispatch.per_row(_build)
+        )
         # A goodbye's number is kept only until it went out.
         Reply.objects.filter(id__in=ids, subscriber=None).exclude(state=SendState.QUEUED).update(
             recipient_encrypted=None

@@ -60,6 +60,11 @@ def build(to: str, message: OutboundMessage) -> dict[str, Any]:
                 ]
             },
         }
+    elif message.image_url:
+        body["type"] = "image"
+        body["image"] = {"link": message.image_url}
+        if message.text:
+            body["image"]["caption"] = message.text
     else:
         body["type"] = "text"
         body["text"] = {"body": message.text, "preview_url": message.preview_url}

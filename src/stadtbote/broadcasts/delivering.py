@@ -1,0 +1,158 @@
+"""What each claimed delivery becomes at send time: the post as free-form text (inside the
+citizen's 24-hour window) or as its template (outside), or a hold (quiet hours, the daily cap,
+Meta's daily limit of unique users), or the reason it is not sent at all."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Min, QuerySet
+from django.utils import timezone
+
+from stadtbote.broadcasts import rendering, templates, timing
+from stadtbote.broadcasts.models import Delivery, Post
+from stadtbote.channels.dispatch import Hold
+from stadtbote.channels.models import SendState, TrackedMessage
+from stadtbote.channels.sending import Outgoing
+from stadtbote.channels.types import OutboundMessage
+
+TIER_WINDOW = timedelta(hours=24)
+# A delivery that reached Meta and did not fail counts towards the cap and the tier.
+_COUNTED = [SendState.ACCEPTED, SendState.SENT, SendState.DELIVERED, SendState.READ]
+
+
+def claimable(now: datetime) -> QuerySet[Delivery]:
+    """Deliveries of posts being sent, urgent ones first. During the quiet hours only urgent
+    posts are sent at all (the others are held in bulk by hold_for_quiet_hours)."""
+    sending = Delivery.objects.filter(post__status=Post.Status.SENDING)
+    if timing.quiet_until(now) is not None:
+        sending = sending.filter(post__urgent=True)
+    return sending.order_by("-post__urgent", "id")
+
+
+def hold_for_quiet_hours(now: datetime) -> int:
+    """One statement holds every waiting non-urgent delivery until the quiet hours end, so
+    the dispatcher does not claim them one batch at a time just to put them back."""
+    until = timing.quiet_until(now)
+    if until is None:
+        return 0
+    return Delivery.objects.filter(
+        state=SendState.QUEUED,
+        post__urgent=False,
+        post__status__in=[Post.Status.SENDING, Post.Status.PAUSED],
+    ).update(state=SendState.HELD, next_attempt_at=until, last_error="quiet hours")
+
+
+def message_for(post: Post, *, window_open: bool) -> OutboundMessage | None:
+    """The post as it goes to one citizen; None when the window is closed and the post has
+    no approved template."""
+    if window_open:
+        text = rendering.message_text(post)
+        image = rendering.image_url(post)
+        if image:
+            return OutboundMessage(text=text, image_url=image)
+        return OutboundMessage(text=text, preview_url=bool(post.link) or "http" in text)
+    if post.template is not None and post.template.is_usable:
+        return templates.fill(post.template, post)
+    return None
+
+
+class _Batch:
+    """Counts looked up once per batch: who already had how many posts today, and how much of
+    Meta's daily limit of unique users is left."""
+
+    def __init__(self, rows: list[Delivery], now: datetime) -> None:
+        self.now = now
+        subscribers = {r.subscriber_id for r in rows if r.subscriber_id is not None}
+        self.today = Counter[int](
+            dict(
+                Delivery.objects.filter(
+                    subscriber_id__in=subscribers,
+                    dispatched_at__gte=timing.start_of_day(now),
+                    post__urgent=False,
+                    state__in=_COUNTED,
+                )
+                .values_list("subscriber_id")
+                .annotate(n=Count("id"))
+                .values_list("subscriber_id", "n")
+            )
+        )
+        self._tier_rows = Delivery.objects.filter(
+            via_template=True, dispatched_at__gt=now - TIER_WINDOW, state__in=_COUNTED
+        )
+        self._tier_left: int | None = None
+        self._reached: set[int] | None = None
+        self._subscribers = subscribers
+
+    def take_daily(self, subscriber_id: int) -> bool:
+        if settings.DAILY_CAP <= 0:  # no cap
+            return True
+        if self.today[subscriber_id] >= settings.DAILY_CAP:
+            return False
+        self.today[subscriber_id] += 1
+        return True
+
+    def take_tier(self, subscriber_id: int) -> bool:
+        """Meta counts unique users per rolling 24 hours: a citizen reached with a template
+        in that time costs nothing more."""
+        limit = settings.WHATSAPP_DAILY_UNIQUE_USERS
+        if not limit:
+            return True
+        if self._tier_left is None or self._reached is None:
+            self._reached = set(
+                self._tier_rows.filter(subscriber_id__in=self._subscribers).values_list(
+                    "subscriber_id", flat=True
+                )
+            )
+            used = self._tier_rows.values("subscriber_id").distinct().count()
+            self._tier_left = limit - used
+        if subscriber_id in self._reached:
+            return True
+        if self._tier_left <= 0:
+            return False
+        self._tier_left -= 1
+        self._reached.add(subscriber_id)
+        return True
+
+    def tier_frees_at(self) -> datetime:
+        oldest = self._tier_rows.aggregate(m=Min("dispatched_at"))["m"]
+        return (oldest or self.now) + TIER_WINDOW
+
+
+def build_batch(rows: list[TrackedMessage]) -> list[Outgoing | Hold | str]:
+    now = timezone.now()
+    deliveries: list[Any] = rows
+    batch = _Batch(deliveries, now)
+    out: list[Outgoing | Hold | str] = []
+    for row in deliveries:
+        out.append(_one(row, batch))
+    return out
+
+
+def _one(row: Delivery, batch: _Batch) -> Outgoing | Hold | str:
+    subscriber, post, now = row.subscriber, row.post, batch.now
+    # Checked at send time, not only at fan-out: a Stop is honoured before the next send.
+    if subscriber is None:
+        return "erased"
+    reason = subscriber.why_not_to_send(now)
+    if reason is not None:
+        return reason
+    if not post.urgent:
+        quiet = timing.quiet_until(now)
+        if quiet is not None:
+            return Hold(quiet, "quiet hours")
+        if not batch.take_daily(subscriber.pk):
+            return Hold(timing.next_morning(now), "daily cap reached")
+    window_open = subscriber.window_open(now)
+    message = message_for(post, window_open=window_open)
+    if message is None:
+        return "outside the 24-hour window and no approved template"
+    if message.template is not None and not batch.take_tier(subscriber.pk):
+        if not post.urgent:
+            batch.today[subscriber.pk] -= 1  # the day's post did not go out after all
+        return Hold(batch.tier_frees_at(), "Meta's daily limit of unique users reached")
+    return Outgoing(to=subscriber.phone, message=replace(message, tracker=f"d{row.pk}"))
