@@ -4,7 +4,7 @@ from django.urls import path
 
 from stadtbote.api.views import api
 from stadtbote.channels.whatsapp.views import webhook
-from stadtbote.public.views import privacy_notice, subscribe
+from stadtbote.public.views import post_image, privacy_notice, subscribe
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -18,4 +18,5 @@ urlpatterns = [
     path("health", health),
     path("datenschutz/", privacy_notice, name="privacy-notice"),
     path("anmelden/", subscribe, name="subscribe"),
+    path("bilder/<int:post_id>/", post_image, name="post-image"),
 ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
@@ -17,6 +18,9 @@ class PostIn(Schema):
     )
     urgent: bool = Field(default=False, description="goes before everything else")
     publish_at: datetime | None = Field(default=None, description="send at this time, not at once")
+    language: str = Field(default="", max_length=5, description="'de', 'en'; empty: everybody")
+    link: str = Field(default="", max_length=2000, description="shown with a preview")
+    share_footer: bool = Field(default=True, description="add the subscribe link for sharing")
 
 
 class ApprovalIn(Schema):
@@ -41,6 +45,15 @@ class PostOut(Schema):
     created_at: datetime
     send_started_at: datetime | None
     sent_at: datetime | None
+    language: str
+    link: str
+    share_footer: bool
+    has_image: bool
+    estimated_cost: Decimal | None
+
+    @staticmethod
+    def resolve_has_image(post: Any) -> bool:
+        return bool(post.image)
 
     @staticmethod
     def resolve_template(post: Any) -> str | None:
@@ -68,3 +81,68 @@ class DeliveryCounts(Schema):
 
 class Problem(Schema):
     detail: str
+
+
+class PreviewOut(Schema):
+    """The post exactly as it goes out: inside the 24-hour window as a free message (with
+    image and link), outside it as the template's text."""
+
+    text: str
+    html: str
+    image_url: str | None
+    template_text: str | None
+    template_html: str | None
+    channel_copy: str
+
+
+class BudgetOut(Schema):
+    monthly: Decimal
+    spent: Decimal
+    committed: Decimal
+    blocking: bool
+    warning: str | None
+
+
+class AudienceOut(Schema):
+    recipients: int
+    free: int
+    charged: int
+    estimated_cost: Decimal
+    currency: str
+    budget: BudgetOut
+
+
+class FunnelOut(Schema):
+    total: int
+    queued: int
+    held: int
+    sending: int
+    sent: int
+    delivered: int
+    read: int
+    failed: int
+    held_by_reason: dict[str, int]
+    failed_by_reason: dict[str, int]
+    progress: float
+    eta: datetime | None
+    actual_cost: Decimal
+    currency: str
+    subscriptions_brought: int
+
+
+class ChannelPostingIn(Schema):
+    posted_at: datetime | None = None
+
+
+class ChannelCountsIn(Schema):
+    followers: int | None = Field(default=None, ge=0)
+    reactions: int | None = Field(default=None, ge=0)
+
+
+class ChannelOut(Schema):
+    copy_text: str
+    posted: bool
+    posted_at: datetime | None
+    followers: int | None
+    reactions: int | None
+    counts_updated_at: datetime | None

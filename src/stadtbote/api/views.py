@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Status
+from ninja import File, NinjaAPI, Status, UploadedFile
 from ninja.errors import HttpError
 
 from stadtbote.api.auth import TokenAuth
 from stadtbote.api.schemas import (
     ApprovalIn,
+    AudienceOut,
+    ChannelCountsIn,
+    ChannelOut,
+    ChannelPostingIn,
     DeliveryCounts,
+    FunnelOut,
     PostIn,
     PostOut,
+    PreviewOut,
     Problem,
     RejectionIn,
 )
-from stadtbote.broadcasts import actions
+from stadtbote.broadcasts import actions, channel_outlet, reports
 from stadtbote.broadcasts.models import Post
 
 api = NinjaAPI(
@@ -55,6 +61,9 @@ def create_post(request: HttpRequest, payload: PostIn) -> Status[Post]:
         template=payload.template,
         urgent=payload.urgent,
         publish_at=payload.publish_at,
+        language=payload.language,
+        link=payload.link,
+        share_footer=payload.share_footer,
     )
     return Status(201, post)
 
@@ -138,3 +147,75 @@ def resume_post(request: HttpRequest, post_id: int) -> Post:
 def delivery_counts(request: HttpRequest, post_id: int) -> dict[str, int]:
     _require(request, "broadcasts.view_post")
     return actions.delivery_counts(get_object_or_404(Post, pk=post_id))
+
+
+@api.post(
+    "/posts/{post_id}/image",
+    response={200: PostOut, 403: Problem, 404: Problem, 409: Problem, 413: Problem},
+    tags=["posts"],
+)
+def attach_image(request: HttpRequest, post_id: int, image: File[UploadedFile]) -> Post:
+    """A JPEG or PNG of at most 5 MB; the post's text becomes its caption."""
+    if image.size and image.size > actions.IMAGE_MAX_BYTES:
+        raise HttpError(413, "The image is larger than WhatsApp allows (5 MB).")
+    data = image.read(actions.IMAGE_MAX_BYTES + 1)
+    return actions.attach_image(_post(post_id), request.user, data)  # type: ignore[arg-type]
+
+
+@api.get("/posts/{post_id}/preview", response={200: PreviewOut, 404: Problem}, tags=["posts"])
+def preview(request: HttpRequest, post_id: int) -> dict[str, object]:
+    _require(request, "broadcasts.view_post")
+    return reports.preview(_post(post_id))
+
+
+@api.get("/posts/{post_id}/audience", response={200: AudienceOut, 404: Problem}, tags=["posts"])
+def audience(request: HttpRequest, post_id: int) -> dict[str, object]:
+    """Who the post reaches if sent now, what it will cost, and the month's budget."""
+    _require(request, "broadcasts.view_post")
+    return reports.audience(_post(post_id))
+
+
+@api.get("/posts/{post_id}/funnel", response={200: FunnelOut, 404: Problem}, tags=["posts"])
+def post_funnel(request: HttpRequest, post_id: int) -> dict[str, object]:
+    """Queued, held, sent, delivered, read, failed by reason; progress and ETA while sending;
+    the actual cost; the subscriptions the post brought in through sharing."""
+    _require(request, "broadcasts.view_post")
+    return reports.funnel(_post(post_id))
+
+
+@api.get("/posts/{post_id}/channel", response={200: ChannelOut, 404: Problem}, tags=["channel"])
+def channel(request: HttpRequest, post_id: int) -> dict[str, object]:
+    """The copy for the city's WhatsApp Channel, and whether and when it was posted there."""
+    _require(request, "broadcasts.view_post")
+    return reports.channel(_post(post_id))
+
+
+@api.post(
+    "/posts/{post_id}/channel",
+    response={201: ChannelOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["channel"],
+)
+def channel_posted(
+    request: HttpRequest, post_id: int, payload: ChannelPostingIn
+) -> Status[dict[str, object]]:
+    post = _post(post_id)
+    channel_outlet.record_posted(post, request.user, posted_at=payload.posted_at)  # type: ignore[arg-type]
+    return Status(201, reports.channel(post))
+
+
+@api.put(
+    "/posts/{post_id}/channel/counts",
+    response={200: ChannelOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["channel"],
+)
+def channel_counts(
+    request: HttpRequest, post_id: int, payload: ChannelCountsIn
+) -> dict[str, object]:
+    post = _post(post_id)
+    channel_outlet.record_counts(
+        post,
+        request.user,  # type: ignore[arg-type]
+        followers=payload.followers,
+        reactions=payload.reactions,
+    )
+    return reports.channel(post)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import PIL.Image
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from stadtbote.broadcasts.models import Delivery, Post, Template
+from stadtbote.broadcasts import audience, costs, rendering
+from stadtbote.broadcasts.models import MAX_TEXT, Delivery, Post, Template
 from stadtbote.channels.models import SendState
 from stadtbote.subscribers.models import District, Subscriber, Topic
 
@@ -29,39 +34,81 @@ def create_post(
     text: str,
     topics: Sequence[str] = (),
     districts: Sequence[str] = (),
+    language: str = "",
     template: str | None = None,
     urgent: bool = False,
     publish_at: datetime | None = None,
+    link: str = "",
+    share_footer: bool = True,
 ) -> Post:
-    """`topics` and `districts` are slugs; empty means everybody, the whole city. `template`
-    (a name) reaches those outside the 24-hour window; by default STADTBOTE_POST_TEMPLATE."""
+    """`topics` and `districts` are slugs; empty means everybody, the whole city. `language`
+    limits the post to subscribers of that language. `template` (a name) reaches those outside
+    the 24-hour window; by default STADTBOTE_POST_TEMPLATE in the post's language."""
     title, text = title.strip(), text.strip()
     if not title or not text:
         raise PostError("A post needs a title and a text.")
-    if len(text) > 4096:
+    if len(text) > MAX_TEXT:
         raise PostError("The text is longer than WhatsApp allows (4,096 characters).")
+    if language and language not in Subscriber.Language.values:
+        raise PostError(f"Unknown language: {language}.")
+    if link and not re.match(r"^https?://[^\s]+$", link):
+        raise PostError("A link starts with http:// or https:// and has no spaces.")
     chosen_topics = _by_slug(Topic, topics, "topic")
     chosen_districts = _by_slug(District, districts, "district")
-    if template is None:
-        chosen_template = Template.objects.filter(
-            name=settings.POST_TEMPLATE, language="de"
-        ).first()
-    else:
-        chosen_template = Template.objects.filter(name=template, language="de").first()
-        if chosen_template is None:
-            raise PostError(f"Unknown template: {template}.")
+    name = settings.POST_TEMPLATE if template is None else template
+    chosen_template = Template.objects.filter(name=name, language=language or "de").first()
+    if chosen_template is None and template is not None:
+        raise PostError(f"Unknown template: {template} ({language or 'de'}).")
     if publish_at is not None and timezone.is_naive(publish_at):
         publish_at = timezone.make_aware(publish_at)  # Europe/Berlin, the city's time
-    post = Post.objects.create(
+    post = Post(
         author=author,
         title=title[:200],
         text=text,
+        language=language,
+        link=link,
+        share_footer=share_footer,
         template=chosen_template,
         urgent=urgent,
         publish_at=publish_at,
     )
+    problem = rendering.length_problem(post)
+    if problem:
+        raise PostError(problem)
+    post.save()
     post.topics.set(chosen_topics)
     post.districts.set(chosen_districts)
+    return post
+
+
+IMAGE_MAX_BYTES = 5 * 1024 * 1024  # WhatsApp's limit for images
+IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png"}  # what WhatsApp accepts as image messages
+
+
+@transaction.atomic
+def attach_image(post: Post, user: User, data: bytes) -> Post:
+    """Attach a JPEG or PNG (at most 5 MB) to a draft; its text becomes the caption."""
+    locked = _locked(post)
+    if locked.status != Post.Status.DRAFT:
+        raise PostError("Only a draft can get an image.")
+    if user.pk != locked.author_id and not user.has_perm("broadcasts.change_post"):
+        raise NotAllowed("Only the author or an editor may change this post.")
+    if len(data) > IMAGE_MAX_BYTES:
+        raise PostError("The image is larger than WhatsApp allows (5 MB).")
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as image:
+            kind = image.format or ""
+            image.verify()
+    except (PIL.UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise PostError("This is not an image WhatsApp can show (JPEG or PNG).") from exc
+    if kind not in IMAGE_FORMATS:
+        raise PostError("WhatsApp shows JPEG and PNG images only.")
+    locked.image.save(f"post-{locked.pk}.{IMAGE_FORMATS[kind]}", ContentFile(data), save=False)
+    problem = rendering.length_problem(locked)
+    if problem:
+        raise PostError(problem)
+    locked.save(update_fields=["image"])
+    post.refresh_from_db()
     return post
 
 
@@ -125,8 +172,16 @@ def approve(post: Post, approver: User, *, alone_reason: str = "") -> Post:
         raise PostError("This post is not waiting for approval.")
     _check_template(locked)
     now = timezone.now()
+    estimate = costs.estimate(locked, now)
+    # An urgent warning goes out whatever the budget says; everything else may be blocked.
+    if not locked.urgent and costs.budget(now, excluding=locked).blocks(estimate.amount):
+        raise PostError(
+            f"The monthly budget does not allow this post (about {estimate.amount:.2f} "
+            f"{estimate.currency}); it is blocked until the budget is raised."
+        )
     locked.approved_by, locked.approved_at = approver, now
-    locked.save(update_fields=["approved_by", "approved_at", "urgent_reason"])
+    locked.estimated_cost = estimate.amount
+    locked.save(update_fields=["approved_by", "approved_at", "urgent_reason", "estimated_cost"])
     if locked.publish_at is not None and locked.publish_at > now and not locked.urgent:
         locked.status = Post.Status.SCHEDULED
         locked.save(update_fields=["status"])
@@ -235,62 +290,17 @@ def _schedule_dispatch() -> None:
 
 
 def _fan_out(post: Post) -> int:
-    """One INSERT … SELECT for every eligible subscriber. Who matches the audience:
-
-    - topics: a post without topics goes to everyone. Otherwise a subscriber who chose topics
-      gets it if one of them is the post's; one who chose none gets it unless all the post's
-      topics are opt-in-only ("only for those who chose it").
-    - districts: a post without districts goes to the whole city; otherwise to subscribers who
-      chose one of its districts or none at all.
-    """
-    delivery, subscriber = Delivery._meta.db_table, Subscriber._meta.db_table
-    topic = Topic._meta.db_table
-    post_topics, post_districts = (
-        Post.topics.through._meta.db_table,
-        Post.districts.through._meta.db_table,
-    )
-    sub_topics = Subscriber.topics.through._meta.db_table
-    sub_districts = Subscriber.districts.through._meta.db_table
+    """One INSERT … SELECT for every subscriber in the audience (see audience.condition)."""
     sql = f"""
-        INSERT INTO {delivery}
+        INSERT INTO {Delivery._meta.db_table}
             (post_id, subscriber_id, state, attempts, queued_at, last_error,
              via_template, billed_category)
         SELECT %(post)s, s.id, %(queued)s, 0, %(now)s, '', %(false)s, ''
-        FROM {subscriber} s
-        WHERE s.status = %(active)s
-          AND (s.paused_until IS NULL OR s.paused_until <= %(now)s)
-          AND s.unreachable_code IS NULL
-          AND s.marketing_stopped = %(false)s
-          AND (
-            NOT EXISTS (SELECT 1 FROM {post_topics} pt WHERE pt.post_id = %(post)s)
-            OR EXISTS (
-              SELECT 1 FROM {sub_topics} st JOIN {post_topics} pt ON pt.topic_id = st.topic_id
-              WHERE st.subscriber_id = s.id AND pt.post_id = %(post)s)
-            OR (
-              NOT EXISTS (SELECT 1 FROM {sub_topics} st WHERE st.subscriber_id = s.id)
-              AND EXISTS (
-                SELECT 1 FROM {post_topics} pt JOIN {topic} t ON t.id = pt.topic_id
-                WHERE pt.post_id = %(post)s AND t.opt_in_only = %(false)s))
-          )
-          AND (
-            NOT EXISTS (SELECT 1 FROM {post_districts} pd WHERE pd.post_id = %(post)s)
-            OR NOT EXISTS (SELECT 1 FROM {sub_districts} sd WHERE sd.subscriber_id = s.id)
-            OR EXISTS (
-              SELECT 1 FROM {sub_districts} sd
-              JOIN {post_districts} pd ON pd.district_id = sd.district_id
-              WHERE sd.subscriber_id = s.id AND pd.post_id = %(post)s)
-          )
+        FROM {Subscriber._meta.db_table} s
+        WHERE {audience.condition()}
         ON CONFLICT (post_id, subscriber_id) DO NOTHING
     """  # noqa: S608 -- table names come from model metadata, values are parameters
-    # Adapted by hand: a raw query gets no field conversion, and SQLite compares text.
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    params = {
-        "post": post.pk,
-        "queued": SendState.QUEUED.value,
-        "now": now,
-        "active": Subscriber.Status.ACTIVE.value,
-        "false": False,
-    }
+    params = audience.parameters(post, timezone.now()) | {"queued": SendState.QUEUED.value}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

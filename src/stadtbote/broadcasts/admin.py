@@ -5,10 +5,45 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 
-from stadtbote.broadcasts import actions, templates
-from stadtbote.broadcasts.models import Post, Template
+from stadtbote.broadcasts import actions, channel_outlet, reports, templates
+from stadtbote.broadcasts.models import ChannelPosting, Post, Price, Template
 from stadtbote.channels.types import TransportError
+
+
+@admin.register(ChannelPosting)
+class ChannelPostingAdmin(admin.ModelAdmin):
+    """Posted by hand to the city's WhatsApp Channel (no API exists): when, and the counts the
+    Channel shows, typed in by staff. Recorded through the post's action "posted to Channel"."""
+
+    list_display = ["post", "posted_at", "posted_by", "followers", "reactions"]
+    fields = ["post", "posted_at", "posted_by", "followers", "reactions", "counts_updated_at"]
+    readonly_fields = ["post", "posted_at", "posted_by", "counts_updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: ChannelPosting, form: object, change: bool
+    ) -> None:
+        try:
+            channel_outlet.record_counts(
+                obj.post,
+                request.user,  # type: ignore[arg-type]
+                followers=obj.followers,
+                reactions=obj.reactions,
+            )
+        except (actions.PostError, actions.NotAllowed) as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    list_display = ["country", "category", "amount", "currency"]
+    list_filter = ["country", "category"]
 
 
 @admin.register(Post)
@@ -16,6 +51,8 @@ class PostAdmin(admin.ModelAdmin):
     list_display = ["title", "status", "urgent", "publish_at", "created_at", "sent_at", "funnel"]
     list_filter = ["status", "urgent"]
     readonly_fields = [
+        "preview",
+        "audience",
         "status",
         "author",
         "created_at",
@@ -26,11 +63,16 @@ class PostAdmin(admin.ModelAdmin):
         "send_started_at",
         "sent_at",
         "funnel",
+        "channel_copy",
     ]
     fields = [
         "title",
         "text",
+        "image",
+        "link",
+        "share_footer",
         "template",
+        "language",
         "topics",
         "districts",
         "urgent",
@@ -39,17 +81,71 @@ class PostAdmin(admin.ModelAdmin):
         *readonly_fields,
     ]
     filter_horizontal = ["topics", "districts"]
-    actions = ["submit", "approve", "pause", "resume", "cancel"]
+    actions = ["submit", "approve", "pause", "resume", "cancel", "posted_to_channel"]
 
     @admin.display(description="Zustellung")
     def funnel(self, post: Post) -> str:
         if post.pk is None:
             return "–"
-        c = actions.delivery_counts(post)
-        return (
-            f"{c['total']} gesamt · {c['queued'] + c['sending']} wartend · "
-            f"{c['accepted'] + c['sent']} gesendet · {c['delivered']} zugestellt · "
-            f"{c['read']} gelesen · {c['failed']} fehlgeschlagen"
+        f = reports.funnel(post)
+        line = (
+            f"{f['total']} gesamt · {f['queued'] + f['sending']} wartend · "
+            f"{f['held']} zurückgehalten · {f['sent']} gesendet · {f['delivered']} zugestellt · "
+            f"{f['read']} gelesen · {f['failed']} fehlgeschlagen"
+        )
+        if f["eta"] is not None:
+            line += f" · {f['progress']:.0%}, fertig etwa {localtime(f['eta']):%d.%m. %H:%M}"
+        if f["failed_by_reason"]:
+            reasons = ", ".join(f"{n}× {why}" for why, n in f["failed_by_reason"].items())
+            line += f" · Gründe: {reasons}"
+        return line + (
+            f" · Kosten {f['actual_cost']} {f['currency']}"
+            f" · {f['subscriptions_brought']} neue Abos durch Weiterleiten"
+        )
+
+    @admin.display(description="Vorschau")
+    def preview(self, post: Post) -> str:
+        if post.pk is None:
+            return "–"
+        shown = reports.preview(post)
+        image = (
+            format_html(
+                "<img src='{}' style='max-width:100%;border-radius:6px'>", shown["image_url"]
+            )
+            if shown["image_url"]
+            else ""
+        )
+        bubble = (
+            "<div style='max-width:22rem;background:#d9fdd3;color:#111;border-radius:8px;"
+            "padding:6px 8px;font:14px/1.35 system-ui,sans-serif;white-space:normal'>{}{}</div>"
+        )
+        free = format_html(bubble, image, mark_safe(shown["html"]))  # noqa: S308 -- escaped by rendering
+        if shown["template_html"] is None:
+            return free
+        outside = format_html(bubble, "", mark_safe(shown["template_html"]))  # noqa: S308
+        return format_html(
+            "<p>Im 24-Stunden-Fenster:</p>{}<p>Außerhalb (Vorlage):</p>{}", free, outside
+        )
+
+    @admin.display(description="Empfänger und Kosten")
+    def audience(self, post: Post) -> str:
+        if post.pk is None:
+            return "–"
+        a = reports.audience(post)
+        line = (
+            f"{a['recipients']} Empfänger, davon {a['free']} kostenlos im 24-Stunden-Fenster "
+            f"und {a['charged']} über die Vorlage: etwa {a['estimated_cost']} {a['currency']}"
+        )
+        warning = a["budget"]["warning"]
+        return f"{line}. {warning}" if warning else line
+
+    @admin.display(description="Text für den WhatsApp-Kanal")
+    def channel_copy(self, post: Post) -> str:
+        if post.pk is None:
+            return "–"
+        return format_html(
+            "<textarea readonly rows='6' cols='60'>{}</textarea>",
+            reports.channel(post)["copy_text"],
         )
 
     def save_model(self, request: HttpRequest, obj: Post, form: object, change: bool) -> None:
@@ -98,6 +194,15 @@ class PostAdmin(admin.ModelAdmin):
     @admin.action(description="Senden fortsetzen")
     def resume(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._each(request, queryset, actions.resume, "wird fortgesetzt")
+
+    @admin.action(description="Im WhatsApp-Kanal gepostet")
+    def posted_to_channel(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda p: channel_outlet.record_posted(p, request.user),  # type: ignore[arg-type]
+            "als im Kanal gepostet vermerkt",
+        )
 
     @admin.action(description="Abbrechen")
     def cancel(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:

@@ -67,10 +67,9 @@ def length_problem(post: Post) -> str | None:
 
 # WhatsApp's formatting: *bold*, _italic_, ~strike~, ```monospace```, `inline code`, lists
 # ("- ", "* ", "1. ") and quotes ("> "). A marker counts only where WhatsApp takes it: next to
-# a word boundary, not spanning lines.
-_INLINE = [
-    (re.compile(r"```(.+?)```", re.S), r"<code class='mono'>\1</code>"),
-    (re.compile(r"`([^`\n]+)`"), r"<code>\1</code>"),
+# a word boundary, not spanning lines. Inside code nothing else is formatted.
+_CODE = re.compile(r"```(.+?)```|`([^`\n]+)`", re.S)
+_STYLES = [
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), r"<strong>\1</strong>"),
     (re.compile(r"(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w_])"), r"<em>\1</em>"),
     (re.compile(r"(?<![\w~])~(?=\S)([^~\n]+?)(?<=\S)~(?![\w~])"), r"<s>\1</s>"),
@@ -78,11 +77,25 @@ _INLINE = [
 _URL = re.compile(r"(https?://[^\s<]+[^\s<.,;:!?)\]'\"])")
 
 
-def _inline(text: str) -> str:
+def _styled(text: str) -> str:
     html = escape(text, quote=False)
-    for pattern, replacement in _INLINE:
+    for pattern, replacement in _STYLES:
         html = pattern.sub(replacement, html)
     return _URL.sub(r"<a href='\1' rel='noopener' target='_blank'>\1</a>", html)
+
+
+def _inline(text: str) -> str:
+    parts: list[str] = []
+    position = 0
+    for code in _CODE.finditer(text):
+        parts.append(_styled(text[position : code.start()]))
+        if code.group(1) is not None:
+            parts.append(f"<code class='mono'>{escape(code.group(1), quote=False)}</code>")
+        else:
+            parts.append(f"<code>{escape(code.group(2), quote=False)}</code>")
+        position = code.end()
+    parts.append(_styled(text[position:]))
+    return "".join(parts)
 
 
 def whatsapp_html(text: str) -> SafeString:

@@ -84,6 +84,9 @@ _LOOKUP = _lookup()
 _TYPO_CANDIDATES = [w for w in _LOOKUP if len(w) >= _SWAP_MIN_LENGTH]
 
 
+_POST_REFERENCE = re.compile(r"p\d{1,10}")
+
+
 def parse(text: str) -> Command | None:
     match = understand(text)
     return match.command if match else None
@@ -92,7 +95,10 @@ def parse(text: str) -> Command | None:
 def understand(text: str) -> Match | None:
     """The command a short message asks for, or None for anything else (a concern, a chat)."""
     folded = unicodedata.normalize("NFKC", text[:200]).casefold()
-    tokens = [t for t in _TOKEN.findall(folded) if t not in _FILLERS]
+    # "Start p123" comes from a shared post's subscribe link: the reference is no word.
+    tokens = [
+        t for t in _TOKEN.findall(folded) if t not in _FILLERS and not _POST_REFERENCE.fullmatch(t)
+    ]
     # A lone "?" asks for help; beside a word ("Hilfe?", "Stop?") it is just punctuation.
     words = [t for t in tokens if t != "?"] or tokens[:1]
     if not words or len(words) > 2:

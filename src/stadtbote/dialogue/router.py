@@ -12,7 +12,7 @@ import logging
 from django.db import IntegrityError, transaction
 
 from stadtbote.broadcasts import actions as broadcasts
-from stadtbote.broadcasts import templates
+from stadtbote.broadcasts import sharing, templates
 from stadtbote.broadcasts.models import Delivery
 from stadtbote.channels.types import (
     Choice,
@@ -135,8 +135,13 @@ def _start(subscriber: Subscriber, event: CitizenMessage) -> OutboundMessage | N
     if subscriber.status == Status.ACTIVE:
         return texts.already_subscribed(lang)
     question = texts.confirmation_question(lang)
+    referral = sharing.referral_in(event.text) if isinstance(event, InboundText) else ""
     if not subscribers.request_subscription(
-        subscriber, wording=question.text, source=event.message_id, at=event.timestamp
+        subscriber,
+        wording=question.text,
+        source=event.message_id,
+        at=event.timestamp,
+        referred_by_post=int(referral.removeprefix("post:")) if referral else None,
     ):
         return None  # an older "Start" that arrived after a newer decision
     return question

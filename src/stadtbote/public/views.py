@@ -4,10 +4,11 @@ from urllib.parse import quote
 
 import segno
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
+from stadtbote.broadcasts.models import Post
 from stadtbote.public.models import PageText
 from stadtbote.public.pages import page
 
@@ -42,3 +43,17 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 def privacy_notice(request: HttpRequest) -> HttpResponse:
     """The notice linked in the confirmation question; its version is what the ledger records."""
     return render(request, "public/privacy_notice.html", {"page": page(PageText.Page.PRIVACY)})
+
+
+# Meta fetches a post's image from here when it sends the post; an image becomes public only
+# with its post's approval.
+_PUBLISHED = [Post.Status.SCHEDULED, Post.Status.SENDING, Post.Status.PAUSED, Post.Status.SENT]
+
+
+def post_image(request: HttpRequest, post_id: int) -> FileResponse:
+    post = Post.objects.filter(pk=post_id, status__in=_PUBLISHED).first()
+    if post is None or not post.image:
+        raise Http404("no such image")
+    response = FileResponse(post.image.open("rb"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

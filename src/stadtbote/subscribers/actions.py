@@ -55,9 +55,15 @@ def note_inbound(subscriber: Subscriber, at: datetime) -> None:
 
 
 def _ledger(
-    subscriber: Subscriber, action: str, wording: str, source: str = "", channel: str = "whatsapp"
+    subscriber: Subscriber,
+    action: str,
+    wording: str,
+    source: str = "",
+    channel: str = "whatsapp",
+    referral: str = "",
 ) -> None:
     ConsentEvent.objects.create(
+        referral=referral,
         subscriber_ref=subscriber.phone_index,
         action=action,
         channel=channel,
@@ -65,6 +71,10 @@ def _ledger(
         notice_version=privacy_notice_version(),
         source_message_id=source,
     )
+
+
+def _referral(subscriber: Subscriber) -> str:
+    return f"post:{subscriber.referred_by_post}" if subscriber.referred_by_post else ""
 
 
 def _is_current(subscriber: Subscriber, at: datetime | None) -> bool:
@@ -91,15 +101,24 @@ def _mark_decision(subscriber: Subscriber, at: datetime | None) -> list[str]:
 
 @transaction.atomic
 def request_subscription(
-    subscriber: Subscriber, *, wording: str, source: str = "", at: datetime | None = None
+    subscriber: Subscriber,
+    *,
+    wording: str,
+    source: str = "",
+    at: datetime | None = None,
+    referred_by_post: int | None = None,
 ) -> bool:
+    """`referred_by_post`: the shared post whose subscribe link the citizen used."""
     if not _is_current(subscriber, at):
         return False
     subscriber.status = Status.PENDING
     subscriber.requested_at = timezone.now()
+    subscriber.referred_by_post = referred_by_post
     moved = _mark_decision(subscriber, at)
-    subscriber.save(update_fields=["status", "requested_at", *moved])
-    _ledger(subscriber, ConsentEvent.Action.REQUESTED, wording, source)
+    subscriber.save(update_fields=["status", "requested_at", "referred_by_post", *moved])
+    _ledger(
+        subscriber, ConsentEvent.Action.REQUESTED, wording, source, referral=_referral(subscriber)
+    )
     return True
 
 
@@ -116,7 +135,9 @@ def confirm_subscription(
     subscriber.unsubscribed_at = None
     moved = _mark_decision(subscriber, at)
     subscriber.save(update_fields=["status", "confirmed_at", "unsubscribed_at", *moved])
-    _ledger(subscriber, ConsentEvent.Action.CONFIRMED, wording, source)
+    _ledger(
+        subscriber, ConsentEvent.Action.CONFIRMED, wording, source, referral=_referral(subscriber)
+    )
     return True
 
 
