@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from stadtbote.broadcasts import actions, delivering, timing
-from stadtbote.broadcasts.models import Delivery
+from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.models import SendState
 from tests.engine_support import (  # noqa: F401 -- fixtures
     BERLIN,
@@ -224,3 +224,33 @@ def test_a_held_delivery_keeps_its_attempts_and_is_not_sent_twice(settings, cloc
     dispatch_all()
     assert len(network.to(ALICE)) == 2
     assert Delivery.objects.get(post=later).attempts == 1
+
+
+def test_cancel_and_stop_withdraw_held_deliveries_too(quiet_nights, clock, editor, network):
+    clock.set("2026-11-23 22:00")
+    active_subscriber(ALICE)
+    stopping = active_subscriber(BOB)
+    post = _post(editor)
+    actions.send_post(post)
+    dispatch_all()
+    assert Delivery.objects.filter(state=SendState.HELD).count() == 2
+    assert actions.withdraw_queued(stopping) == 1
+    assert actions.cancel(post) == 1
+    assert set(Delivery.objects.values_list("last_error", flat=True)) == {
+        "unsubscribed",
+        "cancelled",
+    }
+
+
+def test_a_post_with_held_deliveries_is_not_finished(quiet_nights, clock, editor, network):
+    clock.set("2026-11-23 22:00")
+    active_subscriber(ALICE)
+    post = _post(editor)
+    actions.send_post(post)
+    dispatch_all()
+    actions.finish_completed_posts()
+    assert Post.objects.get(pk=post.pk).status == Post.Status.SENDING
+    clock.set("2026-11-24 07:30")
+    dispatch_all()
+    actions.finish_completed_posts()
+    assert Post.objects.get(pk=post.pk).status == Post.Status.SENT

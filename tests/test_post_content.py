@@ -205,3 +205,26 @@ def test_the_preview_shows_both_the_free_message_and_the_template(editor, templa
     assert "<strong>Samstag</strong>" in shown["html"]
     assert shown["template_text"].startswith("Neues aus der Stadt: Stadtfest am *Samstag*.")
     assert shown["channel_copy"] == "*Fest*\n\nStadtfest am *Samstag*."
+
+
+def test_the_staff_area_shows_preview_audience_funnel_and_channel_copy(
+    client, django_user_model, editor, template
+):
+    admin = django_user_model.objects.create_superuser("chefin", password="x" * 12)
+    client.force_login(admin)
+    active_subscriber(ALICE)
+    post = _post(editor)
+    page = client.get(f"/admin/broadcasts/post/{post.pk}/change/").content.decode()
+    assert "<strong>Samstag</strong>" in page  # the phone-like preview
+    assert "1 Empfänger" in page
+    actions.send_post(post)
+    page = client.get(f"/admin/broadcasts/post/{post.pk}/change/").content.decode()
+    assert "1 gesamt" in page
+    assert "*Fest*" in page  # the copy for the Channel
+    response = client.post(
+        "/admin/broadcasts/post/",
+        {"action": "posted_to_channel", "_selected_action": [post.pk]},
+        follow=True,
+    )
+    assert "als im Kanal gepostet vermerkt" in response.content.decode()
+    assert client.get("/admin/broadcasts/channelposting/").status_code == 200

@@ -22,6 +22,10 @@ from stadtbote.channels.models import SendState
 from stadtbote.subscribers.models import District, Subscriber, Topic
 
 
+# Not yet handed to Meta, and not being handed over right now: what cancel and Stop withdraw.
+WAITING = [SendState.QUEUED, SendState.HELD]
+
+
 class PostError(ValueError):
     """A post cannot do what was asked; the message says why, for people."""
 
@@ -229,7 +233,7 @@ def cancel(post: Post) -> int:
         Post.Status.PAUSED,
     ):
         raise PostError("Only a post that is waiting or being sent can be cancelled.")
-    withdrawn = Delivery.objects.filter(post=locked, state=SendState.QUEUED).update(
+    withdrawn = Delivery.objects.filter(post=locked, state__in=WAITING).update(
         state=SendState.FAILED, failed_at=timezone.now(), last_error="cancelled"
     )
     locked.status, locked.cancelled_at = Post.Status.CANCELLED, timezone.now()
@@ -308,14 +312,14 @@ def _fan_out(post: Post) -> int:
 
 def withdraw_queued(subscriber: Subscriber) -> int:
     """After a Stop: what is still waiting for this subscriber is not sent."""
-    return Delivery.objects.filter(subscriber=subscriber, state=SendState.QUEUED).update(
+    return Delivery.objects.filter(subscriber=subscriber, state__in=WAITING).update(
         state=SendState.FAILED, failed_at=timezone.now(), last_error="unsubscribed"
     )
 
 
 def finish_completed_posts() -> int:
     """Posts whose every delivery has left the queue are marked sent."""
-    open_states = [SendState.QUEUED, SendState.SENDING]
+    open_states = [*WAITING, SendState.SENDING]
     done = Post.objects.filter(status=Post.Status.SENDING).exclude(
         deliveries__state__in=open_states
     )
