@@ -21,7 +21,6 @@ from stadtbote.broadcasts.models import MAX_TEXT, Delivery, Post, Template
 from stadtbote.channels.models import SendState
 from stadtbote.subscribers.models import District, Subscriber, Topic
 
-
 # Not yet handed to Meta, and not being handed over right now: what cancel and Stop withdraw.
 WAITING = [SendState.QUEUED, SendState.HELD]
 
