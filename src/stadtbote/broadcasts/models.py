@@ -150,8 +150,19 @@ class Delivery(TrackedMessage):
             models.Index(
                 fields=["claimed_at"], name="delivery_claimed_idx", condition=models.Q(state=10)
             ),
-            # What a subscriber already got today (the daily cap).
-            models.Index(fields=["subscriber", "dispatched_at"], name="delivery_daily_idx"),
+            # What a subscriber already got today (the daily cap); what went out in the last
+            # 24 hours (Meta's limit) and the last minute (the pace). Partial: the fan-out
+            # inserts rows without a dispatch time and does not pay for these.
+            models.Index(
+                fields=["subscriber", "dispatched_at"],
+                name="delivery_daily_idx",
+                condition=models.Q(dispatched_at__isnull=False),
+            ),
+            models.Index(
+                fields=["dispatched_at"],
+                name="delivery_dispatched_idx",
+                condition=models.Q(dispatched_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -160,7 +160,19 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="delivery",
-            index=models.Index(fields=["subscriber", "dispatched_at"], name="delivery_daily_idx"),
+            index=models.Index(
+                condition=models.Q(("dispatched_at__isnull", False)),
+                fields=["subscriber", "dispatched_at"],
+                name="delivery_daily_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="delivery",
+            index=models.Index(
+                condition=models.Q(("dispatched_at__isnull", False)),
+                fields=["dispatched_at"],
+                name="delivery_dispatched_idx",
+            ),
         ),
         migrations.AddField(
             model_name="channelposting",
