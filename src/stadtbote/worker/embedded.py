@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.conf import settings
+from django.utils.module_loading import autodiscover_modules
 from huey.consumer import Consumer
 from huey.contrib.djhuey import HUEY
 
@@ -18,6 +19,10 @@ class EmbeddedConsumer(Consumer):
 
 
 def start() -> EmbeddedConsumer:
+    # As huey's run_huey does for `stadtbote worker`: every app's tasks are registered, the
+    # periodic ones too (the sweep that releases stale claims and due posts), before the
+    # consumer starts, not only those some request happened to import.
+    autodiscover_modules("tasks")
     options = cast(dict[str, Any], settings.HUEY["consumer"])
     consumer = EmbeddedConsumer(HUEY, periodic=True, **options)
     consumer.start()
