@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from stadtbote.channels.types import Button, OutboundMessage, TransportError
+from stadtbote.channels.whatsapp.errors import OUTCOME_UNKNOWN, OutcomeUnknown
 from stadtbote.channels.whatsapp.transport import WhatsAppConfig, WhatsAppTransport
 
 
@@ -121,23 +122,6 @@ def test_it_classifies_metas_errors_by_code(code, status, permanent, retry_after
     assert (result.code, result.permanent, result.retry_after) == (code, permanent, retry_after)
 
 
-def test_a_server_error_without_a_body_is_transient():
-    result, _ = send(lambda r: web.Response(status=503, text="busy"))
-    assert isinstance(result, TransportError) and not result.permanent
-
-
-def test_a_refused_connection_is_transient():
-    async def go():
-        config = WhatsAppConfig("http://127.0.0.1:9", "v23.0", "1", "t")
-        async with aiohttp.ClientSession() as session:
-            with pytest.raises(TransportError) as info:
-                await WhatsAppTransport(session, config).send("491701234567", OutboundMessage("x"))
-        return info.value
-
-    error = asyncio.run(go())
-    assert not error.permanent
-
-
 def test_an_error_never_carries_the_phone_number_or_text():
     result, _ = send(lambda r: meta_error(100, message="Invalid parameter"))
     assert "491701234567" not in str(result) and "Hallo" not in str(result)
@@ -166,3 +150,144 @@ def test_a_message_round_trips_through_its_stored_form():
 
     message = OutboundMessage(text="x", menu=Menu("b", (Row("a", "A", "d"),)))
     assert OutboundMessage.from_json(message.to_json()) == message
+
+
+# --- what a retry would do: sent certainly not, or maybe --------------------------------------
+
+
+def outcome(result: str | TransportError) -> str:
+    """ "retry" (certainly not accepted, worth again), "final" (not accepted, pointless again) or
+    "unknown" (maybe accepted: never resent)."""
+    assert isinstance(result, TransportError), result
+    if isinstance(result, OutcomeUnknown):
+        assert result.permanent and str(result) == OUTCOME_UNKNOWN
+        return "unknown"
+    return "final" if result.permanent else "retry"
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (503, "retry"),  # refused before handling: nothing happened
+        (429, "retry"),
+        (500, "unknown"),  # not Meta's error body: may come after the message was accepted
+        (502, "unknown"),  # a gateway lost its upstream mid-request
+        (504, "unknown"),  # a gateway gave up waiting: the upstream may well have accepted it
+        (404, "final"),
+    ],
+)
+def test_an_answer_without_metas_error_body_is_sorted_by_status(status, expected):
+    result, _ = send(lambda r: web.Response(status=status, text="<html>gateway</html>"))
+    assert outcome(result) == expected
+
+
+def test_metas_own_transient_errors_are_retried_even_as_http_500_and_503():
+    for code, status in ((131000, 500), (131016, 503), (1, 500), (2, 503)):
+        result, _ = send(lambda r, c=code, s=status: meta_error(c, status=s))
+        assert outcome(result) == "retry"
+
+
+def test_a_success_without_a_message_id_is_not_resent():
+    # Meta answered 200: it has the message, whatever the body says; sending again duplicates.
+    for body in ("{}", '{"messages": []}', "not json"):
+        result, _ = send(lambda r, b=body: web.Response(status=200, text=b))
+        assert outcome(result) == "unknown"
+
+
+def test_a_refused_connection_is_retried():
+    async def go() -> TransportError:
+        config = WhatsAppConfig("http://127.0.0.1:9", "v23.0", "1", "t")
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(TransportError) as info:
+                await WhatsAppTransport(session, config).send("491701234567", HALLO)
+        return info.value
+
+    assert outcome(asyncio.run(go())) == "retry"
+
+
+class SlowConnector(aiohttp.TCPConnector):
+    """A connection that takes forever to open: the request never leaves."""
+
+    async def _create_connection(self, req, traces, timeout):
+        await asyncio.sleep(30)
+        raise AssertionError("the connect timeout should have fired")
+
+
+def test_a_connect_timeout_is_retried():
+    async def go() -> TransportError:
+        config = WhatsAppConfig("http://127.0.0.1:9", "v23.0", "1", "t")
+        timeout = aiohttp.ClientTimeout(total=5, connect=0.2)
+        async with aiohttp.ClientSession(connector=SlowConnector(), timeout=timeout) as session:
+            with pytest.raises(TransportError) as info:
+                await WhatsAppTransport(session, config).send("491701234567", HALLO)
+        return info.value
+
+    assert outcome(asyncio.run(go())) == "retry"
+
+
+async def raw_server(answer: bytes | None, *, hold: float = 0.0) -> tuple[asyncio.Server, list]:
+    """A server that reads the whole request, then after `hold` seconds writes `answer` raw
+    (None: nothing) and closes the connection. Records the requests it read."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        seen.append(head + await reader.readexactly(length))
+        await asyncio.sleep(hold)
+        if answer is not None:
+            writer.write(answer)
+            await writer.drain()
+        writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0), seen
+
+
+def send_to_raw(answer: bytes | None, *, hold: float = 0.0, total: float = 5.0):
+    async def go() -> tuple[str | TransportError, int]:
+        server, seen = await raw_server(answer, hold=hold)
+        port = server.sockets[0].getsockname()[1]
+        config = WhatsAppConfig(f"http://127.0.0.1:{port}", "v23.0", "1", "t")
+        timeout = aiohttp.ClientTimeout(total=total, connect=1)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                try:
+                    result: str | TransportError = await WhatsAppTransport(session, config).send(
+                        "491701234567", HALLO
+                    )
+                except TransportError as exc:
+                    result = exc
+        finally:
+            server.close()
+        return result, len(seen)
+
+    return asyncio.run(go())
+
+
+def test_a_connection_closed_after_the_request_was_read_is_not_resent():
+    result, requests = send_to_raw(None)
+    assert requests == 1  # the server had the whole request: it may have acted on it
+    assert outcome(result) == "unknown"
+
+
+def test_a_timeout_after_the_request_was_sent_is_not_resent():
+    result, requests = send_to_raw(None, hold=3.0, total=0.5)
+    assert requests == 1
+    assert outcome(result) == "unknown"
+
+
+def test_an_answer_cut_off_in_the_middle_is_not_resent():
+    cut = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 80\r\n\r\n{"mes'
+    result, _ = send_to_raw(cut)
+    assert outcome(result) == "unknown"
+
+
+def test_a_complete_answer_from_the_raw_server_is_read():
+    body = b'{"messages":[{"id":"wamid.RAW"}]}'
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+    result, _ = send_to_raw(answer % (len(body), body))
+    assert result == "wamid.RAW"

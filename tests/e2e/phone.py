@@ -1,7 +1,9 @@
-"""A simulated citizen on the emulator's phone, driven through its control API."""
+"""The emulator through its control API: a simulated citizen's phone, and the emulator's own
+log of accepted sends, fault rules and settings."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -78,3 +80,43 @@ class Phone:
     def read_all(self) -> None:
         status, _ = request("POST", f"{self.base}/read", {})
         assert status == 200
+
+
+class Emulator:
+    """What Meta's side saw and how it misbehaves: the ground truth for "who got what how often"."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.base = f"{stack.emulator_url}/_emulator"
+
+    def sends(self) -> list[dict[str, Any]]:
+        """Every send the emulator accepted (answered with a message id), in order."""
+        status, body = request("GET", f"{self.base}/messages")
+        assert status == 200, body
+        return body["messages"]
+
+    def sends_by_tracker(self) -> Counter[str]:
+        """Accepted sends per `biz_opaque_callback_data`: the app's tracker names the row."""
+        return Counter(
+            str(s["body"].get("biz_opaque_callback_data"))
+            for s in self.sends()
+            if s["body"].get("biz_opaque_callback_data")
+        )
+
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        status, body = request("POST", f"{self.base}/faults", rule)
+        assert status == 200, body
+        return body["fault"]
+
+    def faults(self) -> list[dict[str, Any]]:
+        status, body = request("GET", f"{self.base}/faults")
+        assert status == 200, body
+        return body["faults"]
+
+    def clear_faults(self) -> None:
+        status, body = request("DELETE", f"{self.base}/faults")
+        assert status == 200, body
+
+    def configure(self, **patch: Any) -> dict[str, Any]:
+        status, body = request("POST", f"{self.base}/config", patch)
+        assert status == 200, body
+        return body["config"]

@@ -1,4 +1,9 @@
-"""Starts the real app and the real emulator as separate processes talking HTTP."""
+"""Starts the real app and the real emulator as separate processes talking HTTP.
+
+Embedded (SQLite, `stadtbote run` with its worker) or scaled (PostgreSQL + Redis,
+`stadtbote run --no-worker` plus any number of `stadtbote worker` processes). A test can kill -9
+any of the processes and start it again, and read the app's database directly.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,20 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 STADTBOTE = [sys.executable, "-m", "stadtbote.cli"]
 
@@ -35,7 +44,7 @@ def request(
     if data is not None:
         req.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(req, timeout=10) as response:
+        with urllib.request.urlopen(req, timeout=30) as response:
             raw = response.read()
             status = response.status
     except urllib.error.HTTPError as exc:
@@ -46,15 +55,26 @@ def request(
         return status, raw.decode(errors="replace")
 
 
-def wait_until(check, *, timeout: float = 30, what: str = "condition") -> Any:
+def wait_until(
+    check, *, timeout: float = 30, what: str = "condition", interval: float = 0.1
+) -> Any:
     """Polls until `check()` returns something truthy; the timeout only bounds a hung test."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()
         if result:
             return result
-        time.sleep(0.1)
+        time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@dataclass
+class Process:
+    """One started process: how to start it again, and the URL that says it is up."""
+
+    args: tuple[str, ...]
+    popen: subprocess.Popen[bytes]
+    health_url: str | None = None
 
 
 @dataclass
@@ -63,7 +83,7 @@ class Stack:
     env: dict[str, str]
     app_url: str = ""
     emulator_url: str = ""
-    processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    processes: dict[str, Process] = field(default_factory=dict)
 
     def command(self, *args: str) -> str:
         result = subprocess.run(
@@ -73,50 +93,120 @@ class Stack:
             raise AssertionError(f"stadtbote {args[0]} failed:\n{result.stderr.decode()[-3000:]}")
         return result.stdout.decode()
 
-    def start(self, name: str, *args: str) -> None:
-        out = (self.workdir / f"{name}.log").open("wb")
+    def start(self, name: str, *args: str, health_url: str | None = None) -> None:
+        # Appended to, so a restarted process's log follows what it wrote before the kill.
+        out = (self.workdir / f"{name}.log").open("ab")
         process = subprocess.Popen(
             [*STADTBOTE, *args],
             env=self.env,
             cwd=self.workdir,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: a kill reaches its children too
         )
-        self.processes.append((name, process))
+        out.close()  # the child has its own copy
+        self.processes[name] = Process(args=args, popen=process, health_url=health_url)
+
+    def kill(self, name: str) -> None:
+        """kill -9: no cleanup, no goodbye, as a power cut or the OOM killer would."""
+        process = self.processes[name].popen
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        with (self.workdir / f"{name}.log").open("ab") as out:
+            out.write(b"\n--- killed with SIGKILL by the test ---\n")
+
+    def restart(self, name: str) -> None:
+        """Start a killed (or exited) process again with the same arguments, and wait until
+        it answers if it has a health URL."""
+        old = self.processes[name]
+        if old.popen.poll() is None:
+            raise AssertionError(f"{name} is still running; kill it first")
+        self.start(name, *old.args, health_url=old.health_url)
+        if old.health_url:
+            self.wait_healthy(old.health_url)
+
+    def pid(self, name: str) -> int:
+        return self.processes[name].popen.pid
+
+    @property
+    def workers(self) -> list[str]:
+        """The names of the separate worker processes (none when the worker is embedded)."""
+        return [name for name in self.processes if name.startswith("worker")]
 
     def wait_healthy(self, url: str) -> None:
         def up() -> bool:
-            for name, process in self.processes:
-                if process.poll() is not None:
-                    raise AssertionError(f"{name} exited early:\n{self.logs()}")
+            for name, process in self.processes.items():
+                code = process.popen.poll()
+                if code is not None:
+                    tail = self.log_of(name)[-6000:]
+                    raise AssertionError(f"{name} exited early (exit code {code}):\n{tail}")
             try:
                 return request("GET", url)[0] == 200
             except OSError:
                 return False
 
-        wait_until(up, timeout=60, what=url)
+        wait_until(up, timeout=120, what=url)
+
+    def log_of(self, name: str) -> str:
+        return (self.workdir / f"{name}.log").read_text(errors="replace")
 
     def logs(self) -> str:
         parts = []
-        for name, _ in self.processes:
-            text = (self.workdir / f"{name}.log").read_text(errors="replace")
-            parts.append(f"--- {name} ---\n{text[-4000:]}")
+        for name in self.processes:
+            parts.append(f"--- {name} ---\n{self.log_of(name)[-4000:]}")
         return "\n".join(parts)
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows from the app's database, read directly (`%s` placeholders on both backends)."""
+        url = self.env.get("DATABASE_URL")
+        if url:
+            with psycopg.connect(url) as conn:
+                return list(conn.execute(sql, params))
+        path = self.workdir / "stadtbote.sqlite3"
+        # Read-only and with a busy timeout: the app is writing at the same time (WAL).
+        with contextlib.closing(
+            sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        ) as conn:
+            return list(conn.execute(sql.replace("%s", "?"), params))
+
     def stop(self) -> None:
-        for _, process in self.processes:
-            process.terminate()
-        for _, process in self.processes:
+        for process in self.processes.values():
+            if process.popen.poll() is None:
+                process.popen.terminate()
+        for process in self.processes.values():
             try:
-                process.wait(timeout=15)
+                process.popen.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.popen.pid, signal.SIGKILL)
+                process.popen.wait(timeout=15)
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """What a test needs different from the default stack.
+
+    `workers` counts the `stadtbote worker` processes in the scaled mode (the embedded mode has
+    its worker inside `stadtbote run`). `env` is added to the environment of every process,
+    the emulator's too (e.g. WHATSAPP_MESSAGES_PER_SECOND paces the app and limits the
+    emulator alike). Without `webhooks` the emulator keeps its status webhooks to itself, which
+    spares the app thousands of them where a test does not look at statuses."""
+
+    workers: int = 2
+    env: Mapping[str, str] = field(default_factory=dict)
+    webhooks: bool = True
 
 
 @contextlib.contextmanager
 def running_stack(
-    tmp: Path, *, scaled: bool, database_url: str | None, redis_url: str | None
+    tmp: Path,
+    *,
+    scaled: bool,
+    database_url: str | None,
+    redis_url: str | None,
+    options: StackOptions | None = None,
 ) -> Iterator[Stack]:
+    options = options or StackOptions()
     app_port, emulator_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_SETTINGS"))}
     env.pop("DATABASE_URL", None)
@@ -135,6 +225,7 @@ def running_stack(
             "STADTBOTE_WORKER_THREADS": "2",
         }
     )
+    env.update(options.env)
     if database_url:
         env["DATABASE_URL"] = database_url
     if redis_url:
@@ -143,23 +234,28 @@ def running_stack(
     stack.app_url = f"http://127.0.0.1:{app_port}"
     stack.emulator_url = f"http://127.0.0.1:{emulator_port}"
     stack.command("migrate", "--no-input")
+    app_health, emulator_health = (
+        f"{stack.app_url}/health",
+        f"{stack.emulator_url}/_emulator/health",
+    )
+    webhook = ["--webhook-url", f"{stack.app_url}/webhooks/whatsapp"] if options.webhooks else []
     try:
         stack.start(
             "emulator",
             "emulator",
             "--port",
             str(emulator_port),
-            "--webhook-url",
-            f"{stack.app_url}/webhooks/whatsapp",
+            *webhook,
+            health_url=emulator_health,
         )
         if scaled:
-            stack.start("web", "run", "--port", str(app_port), "--no-worker")
-            for n in range(2):
+            stack.start("web", "run", "--port", str(app_port), "--no-worker", health_url=app_health)
+            for n in range(options.workers):
                 stack.start(f"worker{n}", "worker")
         else:
-            stack.start("web", "run", "--port", str(app_port))
-        stack.wait_healthy(f"{stack.emulator_url}/_emulator/health")
-        stack.wait_healthy(f"{stack.app_url}/health")
+            stack.start("web", "run", "--port", str(app_port), health_url=app_health)
+        stack.wait_healthy(emulator_health)
+        stack.wait_healthy(app_health)
         yield stack
     finally:
         stack.stop()

@@ -1,8 +1,13 @@
-"""Sends over the WhatsApp Cloud API (or anything that speaks it: a BSP, the emulator)."""
+"""Sends over the WhatsApp Cloud API (or anything that speaks it: a BSP, the emulator).
+
+A failed request is retried only when it certainly did not reach Meta; see errors.py for why
+and for how answers are sorted.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 
 import aiohttp
@@ -10,6 +15,12 @@ from django.conf import settings
 
 from stadtbote.channels.types import OutboundMessage, TransportError
 from stadtbote.channels.whatsapp import errors, payloads
+
+log = logging.getLogger(__name__)
+
+# Failures before a connection existed: nothing was sent, so a retry cannot duplicate. The
+# connect timeout covers waiting for a pooled connection too.
+NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
 
 @dataclass(frozen=True)
@@ -58,8 +69,13 @@ class WhatsAppTransport:
             ) as response:
                 raw = await response.read()
                 status = response.status
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except NOT_SENT as exc:
             raise TransportError(f"connection: {type(exc).__name__}", permanent=False) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # The request may have been written, read and acted on before this: a timeout,
+            # a reset or a closed connection while waiting for the answer, a cut-off answer.
+            log.warning("send outcome unknown after %s", type(exc).__name__)
+            raise errors.OutcomeUnknown(type(exc).__name__) from None
         try:
             payload = json.loads(raw)
         except ValueError:
@@ -69,5 +85,7 @@ class WhatsAppTransport:
                 return str(payload["messages"][0]["id"])
             except (KeyError, IndexError, TypeError):
                 pass
-            raise TransportError("success without a message id", permanent=False)
-        raise errors.from_response(status, payload)
+        error = errors.from_response(status, payload)
+        if isinstance(error, errors.OutcomeUnknown):
+            log.warning("send outcome unknown after %s", error.cause)
+        raise error
