@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ __all__ = [
     "PYTHON",
     "ROOT",
     "Stack",
+    "Staff",
+    "api",
     "base_env",
     "db_counter",
     "emit",
@@ -40,6 +43,9 @@ __all__ = [
     "machine",
     "median",
     "percentile",
+    "process_pids",
+    "process_stat",
+    "queue_length",
     "redis_flushed",
     "request",
     "run_seed",
@@ -187,23 +193,19 @@ def start_stack(
     app_port: int,
     emulator_port: int | None,
     workers: int = 0,
+    webhooks: bool = True,
 ) -> Stack:
-    """Migrate, then start the emulator (if a port is given), the web process (embedded worker
-    when `workers` is 0, else `--no-worker` plus that many `stadtbote worker` processes)."""
+    """Migrate, then start the emulator (if a port is given; without `webhooks` it sends the
+    app none), the web process (embedded worker when `workers` is 0, else `--no-worker` plus
+    that many `stadtbote worker` processes)."""
     stack = Stack(workdir=Path(env["STADTBOTE_DATA_DIR"]), env=env)
     stack.app_url = f"http://127.0.0.1:{app_port}"
     stack.command("migrate", "--no-input")
     try:
         if emulator_port is not None:
             stack.emulator_url = f"http://127.0.0.1:{emulator_port}"
-            stack.start(
-                "emulator",
-                "emulator",
-                "--port",
-                str(emulator_port),
-                "--webhook-url",
-                f"{stack.app_url}/webhooks/whatsapp",
-            )
+            hook = ["--webhook-url", f"{stack.app_url}/webhooks/whatsapp"] if webhooks else []
+            stack.start("emulator", "emulator", "--port", str(emulator_port), *hook)
         if workers:
             stack.start("web", "run", "--port", str(app_port), "--no-worker")
             for n in range(workers):
@@ -217,6 +219,60 @@ def start_stack(
         stack.stop()
         raise
     return stack
+
+
+@dataclass(frozen=True)
+class Staff:
+    """One staff account's way into the REST API."""
+
+    app_url: str
+    token: str
+
+
+def api(who: Staff, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    return request(
+        method, f"{who.app_url}/api/v1{path}", body, {"Authorization": f"Bearer {who.token}"}
+    )
+
+
+def process_pids(stack: Stack) -> dict[str, int]:
+    """The started processes' pids by name ("web", "worker0", "emulator", …)."""
+    processes: Any = stack.processes
+    if isinstance(processes, dict):
+        return {name: p.popen.pid for name, p in processes.items()}
+    return {name: popen.pid for name, popen in processes}
+
+
+def process_stat(pid: int) -> tuple[float, int] | None:
+    """(CPU seconds so far, resident memory in KiB) of a process, from /proc; None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    rss = next(
+        (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+    )
+    return cpu, rss
+
+
+def queue_length(env: dict[str, str]) -> int:
+    """Jobs waiting in huey's queue (the SQLite file, or the Redis list)."""
+    if env.get("REDIS_URL"):
+        import redis
+
+        client = redis.Redis.from_url(env["REDIS_URL"])
+        try:
+            return int(client.llen("huey.redis.stadtbote"))
+        finally:
+            client.close()
+    path = Path(env["STADTBOTE_DATA_DIR"]) / "queue.sqlite3"
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn:
+        return int(conn.execute("SELECT count(*) FROM task").fetchone()[0])
 
 
 def median(values: Sequence[float]) -> float | None:

@@ -1,22 +1,27 @@
 """Dispatch: one post to N subscribers through the real emulator, paced and unpaced.
 
-The app (`stadtbote run`, SQLite, embedded worker) and the emulator run as separate
-processes; the post is created and sent through the REST API (`POST /api/v1/posts`,
-`POST /api/v1/posts/{id}/send`). A repetition ends when no delivery of the post is below
-ACCEPTED (15) any more.
+The app and the emulator run as separate processes: on SQLite `stadtbote run` with its
+embedded worker, on PostgreSQL + Redis `stadtbote run --no-worker` plus `--workers` separate
+`stadtbote worker` processes sharing the pace through Redis. The post is created and sent
+through the REST API (`POST /api/v1/posts`, `…/submit`, then `…/approve` by a second account). A repetition ends
+when no delivery of the post is below ACCEPTED (15) any more; the time it ends is the last
+`dispatched_at` the app recorded (its clock), so the polling interval does not count.
 
-- `paced`: WHATSAPP_MESSAGES_PER_SECOND=80 for the app's pacer and the emulator's
-  throughput limit (a token bucket of 80/s that starts full, error 130429 beyond it).
-  Expected: about 80 messages/s at the emulator and no 130429.
-- `unpaced`: WHATSAPP_MESSAGES_PER_SECOND=0 on both sides: the raw throughput of the sender
-  (claim, build, send through aiohttp, record), to show it is not the bottleneck at 80/s.
+- `paced`: WHATSAPP_MESSAGES_PER_SECOND=--rate for the app's pacer and the emulator's
+  throughput limit (a token bucket of that many per second that starts full, error 130429
+  beyond it). Expected: the rate at the emulator, no 130429, and a run that takes little more
+  than N / rate (`of_ideal`: the ideal time divided by the time taken).
+- `unpaced`: WHATSAPP_MESSAGES_PER_SECOND=0 on both sides: the sender's raw throughput.
 
 The emulator keeps sending `sent`/`delivered` status webhooks back to the app while it sends,
-as Meta does; they are part of the load. Between repetitions the emulator is reset (its log,
-its bucket and its webhook queue) and the app's queue is allowed to drain.
+as Meta does; they are part of the load (`--webhook-batch K` puts up to K statuses in one POST,
+`--no-webhooks` sends none). Between repetitions the emulator is reset (its log, its bucket and
+its webhook queue) and the app's queue is allowed to drain. CPU seconds per process (web,
+workers, emulator) are read from /proc around each repetition.
 
     .venv/bin/python bench/dispatch.py [--n 1600] [--repeat 3] [--modes paced,unpaced]
-                                       [--rate 80] [--wait-delivered]
+                                       [--rate 80] [--backends sqlite,postgres] [--workers 2]
+                                       [--webhook-batch 1] [--no-webhooks] [--wait-delivered]
 """
 
 from __future__ import annotations
@@ -24,29 +29,38 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import os
 import re
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from common import (
+    Staff,
+    api,
     base_env,
     db_counter,
     emit,
     free_port,
+    fresh_postgres,
     log,
     machine,
     median,
+    process_pids,
+    process_stat,
+    queue_length,
+    redis_flushed,
     request,
     run_seed,
     scratch_dir,
     start_stack,
 )
 
-RUN_TIMEOUT = 600  # seconds: bounds one repetition
-DRAIN_TIMEOUT = 120
+RUN_TIMEOUT = 1800  # seconds: bounds one repetition
+DRAIN_TIMEOUT = 300
 ACCEPTED, DELIVERED, FAILED = 15, 30, 50
 EMULATOR_REJECTED = re.compile(r'"POST /v[\d.]+/\d+/messages HTTP/1\.1" (\d{3})')
 APP_BATCH = re.compile(r"Delivery: (\d+) accepted of (\d+)")
@@ -58,7 +72,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--modes", default="paced,unpaced")
     parser.add_argument("--rate", type=int, default=80, help="messages per second when paced")
+    parser.add_argument("--backends", default="sqlite")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (postgres)")
     parser.add_argument("--threads", type=int, default=2, help="STADTBOTE_WORKER_THREADS")
+    parser.add_argument("--webhook-batch", type=int, default=1, help="statuses per webhook")
+    parser.add_argument("--no-webhooks", action="store_true", help="no status webhooks at all")
     parser.add_argument(
         "--wait-delivered",
         action="store_true",
@@ -68,11 +86,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 class Timeline(threading.Thread):
-    """Samples the post's delivery states every 0.1 s: (t, claimed, accepted, failed)."""
+    """Samples the post's delivery states: (t, claimed, accepted, failed)."""
 
-    def __init__(self, env: dict[str, str], post_id: int) -> None:
+    def __init__(self, env: dict[str, str], post_id: int, interval: float) -> None:
         super().__init__(daemon=True)
-        self._env, self._post = env, post_id
+        self._env, self._post, self._interval = env, post_id, interval
         self.samples: list[tuple[float, int, int, int]] = []
         self._stop_event = threading.Event()
 
@@ -90,7 +108,7 @@ class Timeline(threading.Thread):
                     row = counter.row(sql, [self._post])
                     assert row is not None
                     self.samples.append((time.monotonic(), int(row[0]), int(row[1]), int(row[2])))
-                self._stop_event.wait(0.1)
+                self._stop_event.wait(self._interval)
         finally:
             counter.close()
 
@@ -100,12 +118,6 @@ class Timeline(threading.Thread):
 
     def first(self, index: int, at_least: int = 1) -> float | None:
         return next((s[0] for s in self.samples if s[index] >= at_least), None)
-
-
-def api(stack: Any, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    return request(
-        method, f"{stack.app_url}/api/v1{path}", body, {"Authorization": f"Bearer {token}"}
-    )
 
 
 def log_size(stack: Any, name: str) -> int:
@@ -135,46 +147,56 @@ def emulator_rate(stack: Any, numbers: set[str]) -> dict[str, Any]:
         "accepted": len(stamps),
         "seconds_spanned": last - first + 1,
         "steady_messages_per_second": (sum(interior) / len(interior)) if interior else None,
+        "slowest_whole_second": min(interior) if interior else None,
         "peak_messages_in_one_second": max(per_second.values()),
         "distinct_recipients": len(set(m["to"] for m in body["messages"] if m["to"] in numbers)),
     }
 
 
-def wait_quiet(stack: Any, env: dict[str, str], counter: Any) -> float:
+def wait_quiet(env: dict[str, str], counter: Any) -> float:
     """Until the app has applied every stored webhook and its queue is empty (bounded)."""
     started = time.monotonic()
     deadline = started + DRAIN_TIMEOUT
-    queue = Path(env["STADTBOTE_DATA_DIR"]) / "queue.sqlite3"
-    import sqlite3
-
     while time.monotonic() < deadline:
         pending = int(
             counter.scalar("SELECT count(*) FROM channels_inboundwebhook WHERE state = 'pending'")
         )
-        with contextlib.closing(sqlite3.connect(queue, timeout=30)) as q:
-            jobs = int(q.execute("SELECT count(*) FROM task").fetchone()[0])
-        if pending == 0 and jobs == 0:
+        if pending == 0 and queue_length(env) == 0:
             break
         time.sleep(0.25)
     return time.monotonic() - started
 
 
+def cpu_by_process(pids: dict[str, int]) -> dict[str, float]:
+    return {name: stat[0] for name, pid in pids.items() if (stat := process_stat(pid))}
+
+
+def as_datetime(value: Any) -> datetime:
+    """A timestamp read from either database (SQLite gives text in UTC without an offset)."""
+    stamp = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
 def one_repetition(
     stack: Any,
     env: dict[str, str],
-    token: str,
+    author: Staff,
+    approver: Staff,
     numbers: set[str],
     rep: int,
     args: argparse.Namespace,
     mode: str,
 ) -> dict[str, Any]:
     n = args.n
+    rate = args.rate if mode == "paced" else 0
     status, _ = request("POST", f"{stack.emulator_url}/_emulator/reset", {})
     assert status == 200
-    emulator_log_at, web_log_at = log_size(stack, "emulator"), log_size(stack, "web")
+    emulator_log_at = log_size(stack, "emulator")
+    app_logs_at = {
+        name: log_size(stack, name) for name in process_pids(stack) if name != "emulator"
+    }
     status, post = api(
-        stack,
-        token,
+        author,
         "POST",
         "/posts",
         {
@@ -183,13 +205,19 @@ def one_repetition(
         },
     )
     assert status == 201, post
+    status, submitted = api(author, "POST", f"/posts/{post['id']}/submit")
+    assert status == 200, submitted
     counter = db_counter(env)
-    timeline = Timeline(env, post["id"])
+    poll = 0.05 if n <= 20_000 else 0.5  # counting a big post often would load the database
+    timeline = Timeline(env, post["id"], max(0.1, poll))
     timeline.start()
+    pids = process_pids(stack)
+    cpu_before = cpu_by_process(pids)
+    t0_wall = datetime.now().astimezone()
     t0 = time.monotonic()
-    status, sent = api(stack, token, "POST", f"/posts/{post['id']}/send")
+    status, approved = api(approver, "POST", f"/posts/{post['id']}/approve", {})
     send_call = time.monotonic() - t0
-    assert status == 202 and sent["queued"] == n, sent
+    assert status == 200 and approved["status"] == "sending", approved
     below_accepted = (
         f"SELECT count(*) FROM broadcasts_delivery WHERE post_id = ? AND state < {ACCEPTED}"
     )
@@ -199,61 +227,61 @@ def one_repetition(
         if int(counter.scalar(below_accepted, [post["id"]])) == 0:
             done_at = time.monotonic()
             break
-        time.sleep(0.05)
+        time.sleep(poll)
+    cpu_after = cpu_by_process(pids)
     delivered_at = None
     if args.wait_delivered and done_at is not None:
+        left = f"SELECT count(*) FROM broadcasts_delivery WHERE post_id = ? AND state < {DELIVERED}"
         while time.monotonic() < deadline:
-            left = f"SELECT count(*) FROM broadcasts_delivery WHERE post_id = ? AND state < {DELIVERED}"
             if int(counter.scalar(left, [post["id"]])) == 0:
                 delivered_at = time.monotonic()
                 break
-            time.sleep(0.1)
+            time.sleep(0.25)
     timeline.stop()
-    accepted = int(
-        counter.scalar(
-            f"SELECT count(*) FROM broadcasts_delivery WHERE post_id = ? AND state >= {ACCEPTED} AND state < {FAILED}",
-            [post["id"]],
-        )
-    )
-    failed = int(
-        counter.scalar(
-            f"SELECT count(*) FROM broadcasts_delivery WHERE post_id = ? AND state = {FAILED}",
-            [post["id"]],
-        )
-    )
-    delivered_now = int(
-        counter.scalar(
-            f"SELECT count(*) FROM broadcasts_delivery WHERE post_id = ? AND state >= {DELIVERED} AND state < {FAILED}",
-            [post["id"]],
-        )
-    )
-    retried = int(
-        counter.scalar(
-            "SELECT count(*) FROM broadcasts_delivery WHERE post_id = ? AND attempts > 1",
-            [post["id"]],
-        )
-    )
+
+    def count(condition: str) -> int:
+        sql = f"SELECT count(*) FROM broadcasts_delivery WHERE post_id = ? AND {condition}"
+        return int(counter.scalar(sql, [post["id"]]))
+
+    accepted = count(f"state >= {ACCEPTED} AND state < {FAILED}")
+    failed = count(f"state = {FAILED}")
+    delivered_now = count(f"state >= {DELIVERED} AND state < {FAILED}")
+    retried = count("attempts > 1")
+    first_recorded, last_recorded = counter.row(
+        "SELECT MIN(dispatched_at), MAX(dispatched_at) FROM broadcasts_delivery WHERE post_id = ?",
+        [post["id"]],
+    ) or (None, None)
     seen = emulator_rate(stack, numbers)
     # Every send the emulator refused shows in its access log; 400 on /messages is 130429 here.
     codes = collections.Counter(
         EMULATOR_REJECTED.findall(log_since(stack, "emulator", emulator_log_at))
     )
-    batches = APP_BATCH.findall(log_since(stack, "web", web_log_at))
-    status, counts = api(stack, token, "GET", f"/posts/{post['id']}/deliveries")
+    batches = [
+        b for name, at in app_logs_at.items() for b in APP_BATCH.findall(log_since(stack, name, at))
+    ]
+    status, counts = api(author, "GET", f"/posts/{post['id']}/deliveries")
     request("POST", f"{stack.emulator_url}/_emulator/reset", {})  # stop the status webhooks
-    quiet = wait_quiet(stack, env, counter)
+    quiet = wait_quiet(env, counter)
     counter.close()
     first_claim = timeline.first(1)
-    total = None if done_at is None else done_at - t0
+    # The app's own record of the last acceptance, on its clock; the poll only confirms it.
+    total = None
+    if done_at is not None and last_recorded is not None:
+        total = (as_datetime(last_recorded) - t0_wall).total_seconds()
+    ideal = n / rate if rate else None
+    cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after if name in cpu_before}
     result = {
         "messages": n,
-        "send_request_seconds": send_call,
+        "approve_request_seconds": send_call,
         "first_claimed_after_seconds": None if first_claim is None else first_claim - t0,
+        "first_accepted_recorded_after_seconds": None
+        if first_recorded is None
+        else (as_datetime(first_recorded) - t0_wall).total_seconds(),
         "all_accepted_after_seconds": total,
-        "accepted_per_second_overall": None if total is None else accepted / total,
-        "accepted_per_second_after_first_claim": None
-        if done_at is None or first_claim is None
-        else accepted / (done_at - first_claim),
+        "all_accepted_seen_by_poll_after_seconds": None if done_at is None else done_at - t0,
+        "ideal_seconds": ideal,
+        "of_ideal": None if ideal is None or not total else ideal / total,
+        "accepted_per_second_overall": None if not total else accepted / total,
         "accepted": accepted,
         "failed": failed,
         "deliveries_retried": retried,
@@ -263,16 +291,19 @@ def one_repetition(
         "app_send_batches": len(batches),
         "app_send_attempts": sum(int(b[1]) for b in batches),
         "app_send_errors": sum(int(b[1]) - int(b[0]) for b in batches),
+        "cpu_seconds": cpu,
+        "cpu_us_per_message": {k: v / n * 1e6 for k, v in cpu.items()},
         "delivered_when_all_accepted": delivered_now,
         "all_delivered_after_seconds": None if delivered_at is None else delivered_at - t0,
         "api_counts": counts if status == 200 else None,
         "seconds_to_quiet_before_next": quiet,
+        "loadavg_1_5_15_after": [round(x, 2) for x in os.getloadavg()],
     }
     log(
-        f"  {mode} rep {rep}: all accepted after {total if total is None else round(total, 1)} s, "
-        f"emulator steady {seen.get('steady_messages_per_second')}/s, "
+        f"  {mode} rep {rep}: all accepted after {total if total is None else round(total, 2)} s"
+        f" (ideal {ideal}), emulator steady {seen.get('steady_messages_per_second')}/s, "
         f"peak {seen.get('peak_messages_in_one_second')}/s, 130429: {result['emulator_130429']}, "
-        f"first claim after {result['first_claimed_after_seconds']}"
+        f"cpu { ({k: round(v, 1) for k, v in cpu.items()}) }, load {result['loadavg_1_5_15_after']}"
     )
     return result
 
@@ -281,10 +312,11 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in (
         "all_accepted_after_seconds",
+        "of_ideal",
         "accepted_per_second_overall",
-        "accepted_per_second_after_first_claim",
         "first_claimed_after_seconds",
-        "send_request_seconds",
+        "first_accepted_recorded_after_seconds",
+        "approve_request_seconds",
         "all_delivered_after_seconds",
     ):
         out[key] = median([r[key] for r in runs if r.get(key) is not None])
@@ -298,6 +330,12 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["emulator_peak_messages_in_one_second"] = max(
         (r["emulator"].get("peak_messages_in_one_second", 0) for r in runs), default=None
     )
+    out["cpu_us_per_message"] = {
+        name: median(
+            [r["cpu_us_per_message"][name] for r in runs if name in r["cpu_us_per_message"]]
+        )
+        for name in runs[0]["cpu_us_per_message"]
+    }
     out["emulator_130429_total"] = sum(r["emulator_130429"] for r in runs)
     out["app_send_errors_total"] = sum(r["app_send_errors"] for r in runs)
     out["failed_total"] = sum(r["failed"] for r in runs)
@@ -310,37 +348,55 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_mode(backend: str, mode: str, args: argparse.Namespace) -> dict[str, Any]:
     rate = args.rate if mode == "paced" else 0
     with contextlib.ExitStack() as cleanup:
-        data = cleanup.enter_context(scratch_dir(f"dispatch-{mode}"))
+        data = cleanup.enter_context(scratch_dir(f"dispatch-{backend}-{mode}"))
         emulator_port, app_port = free_port(), free_port()
-        env = base_env(
-            data,
-            emulator_port=emulator_port,
-            WHATSAPP_MESSAGES_PER_SECOND=str(rate),
-            STADTBOTE_WORKER_THREADS=str(args.threads),
+        extra = {
+            "WHATSAPP_MESSAGES_PER_SECOND": str(rate),
+            "STADTBOTE_WORKER_THREADS": str(args.threads),
             # Throughput only: every simulated citizen counts as inside the 24-hour window and
-            # the tier limit of unique users is off, so a free-form post is deliverable.
-            EMULATOR_SERVICE_WINDOW="0",
-            EMULATOR_MESSAGING_LIMIT="0",
+            # the tier limit of unique users is off, so a free-form post is deliverable; so is
+            # the pair rate (one citizen gets one message here anyway).
+            "EMULATOR_SERVICE_WINDOW": "0",
+            "EMULATOR_MESSAGING_LIMIT": "0",
+            "EMULATOR_PAIR_RATE_BURST": "0",
+            "EMULATOR_WEBHOOK_BATCH_SIZE": str(args.webhook_batch),
+        }
+        workers = 0
+        if backend == "postgres":
+            extra["DATABASE_URL"] = cleanup.enter_context(fresh_postgres("dispatch"))
+            extra["REDIS_URL"] = cleanup.enter_context(redis_flushed())
+            workers = args.workers
+        env = base_env(data, emulator_port=emulator_port, **extra)
+        stack = start_stack(
+            env,
+            app_port=app_port,
+            emulator_port=emulator_port,
+            workers=workers,
+            webhooks=not args.no_webhooks,
         )
-        stack = start_stack(env, app_port=app_port, emulator_port=emulator_port)
         cleanup.callback(stack.stop)
-        seeded = run_seed(env, "subscribers", str(args.n))
-        token = run_seed(env, "staff")["token"]
+        seeded = run_seed(env, "subscribers", str(args.n), timeout=1800)
+        author = Staff(stack.app_url, run_seed(env, "staff")["token"])
+        approver = Staff(stack.app_url, run_seed(env, "staff", "--username", "approver")["token"])
         first = int(seeded["first_number"])
         numbers = {str(first + i) for i in range(args.n)}
-        log(f"dispatch {mode}: {args.n} subscribers, rate {rate or 'off'}")
+        log(
+            f"dispatch {backend} {mode}: {args.n} subscribers, rate {rate or 'off'}, "
+            f"{workers or 'embedded'} worker(s), seeded in {seeded['seconds']} s"
+        )
         runs = []
         try:
             for rep in range(args.repeat):
-                runs.append(one_repetition(stack, env, token, numbers, rep, args, mode))
+                runs.append(one_repetition(stack, env, author, approver, numbers, rep, args, mode))
         except Exception:
             sys.stderr.write(stack.logs())
             raise
         return {
             "messages_per_second_setting": rate,
+            "worker_processes": workers or "embedded",
             "worker_threads": args.threads,
             "median": summarise(runs),
             "runs": runs,
@@ -350,16 +406,22 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    results = {mode: run_mode(mode, args) for mode in modes}
-    ratios = {}
-    if "paced" in results and "unpaced" in results:
-        p, u = results["paced"]["median"], results["unpaced"]["median"]
-        if p.get("accepted_per_second_overall") and u.get("accepted_per_second_overall"):
-            ratios["unpaced_vs_paced_accepted_per_second"] = (
-                u["accepted_per_second_overall"] / p["accepted_per_second_overall"]
-            )
-        if u.get("accepted_per_second_overall"):
-            ratios["unpaced_vs_rate_setting"] = u["accepted_per_second_overall"] / args.rate
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    results = {b: {mode: run_mode(b, mode, args) for mode in modes} for b in backends}
+    ratios: dict[str, Any] = {}
+    for backend, by_mode in results.items():
+        if "paced" in by_mode and "unpaced" in by_mode:
+            p, u = by_mode["paced"]["median"], by_mode["unpaced"]["median"]
+            if p.get("accepted_per_second_overall") and u.get("accepted_per_second_overall"):
+                ratios[f"{backend}_unpaced_vs_paced"] = (
+                    u["accepted_per_second_overall"] / p["accepted_per_second_overall"]
+                )
+    if "sqlite" in results and "postgres" in results:
+        for mode in modes:
+            s = results["sqlite"][mode]["median"].get("accepted_per_second_overall")
+            p = results["postgres"][mode]["median"].get("accepted_per_second_overall")
+            if s and p:
+                ratios[f"{mode}_postgres_vs_sqlite"] = p / s
     emit(
         {
             "benchmark": "dispatch",
@@ -367,6 +429,8 @@ def main(argv: list[str]) -> int:
             "machine": machine(),
             "n": args.n,
             "repeat": args.repeat,
+            "rate_when_paced": args.rate,
+            "status_webhooks": "none" if args.no_webhooks else f"{args.webhook_batch} per POST",
             "results": results,
             "ratios": ratios,
         }

@@ -3,7 +3,8 @@ all their results to stdout. Writes no files. Progress goes to stderr with --ver
 it a benchmark's stderr is shown only when it fails.
 
     .venv/bin/python bench/run_all.py [--verbose] [--only fanout,webhook_intake,dispatch,
-                                      emulator_throughput,import_subscribers]
+                                      emulator_throughput,import_subscribers,
+                                      status_apply,worker_memory,urgent_latency]
                                       [--scale 1.0]
 
 `--scale` multiplies the sizes (e.g. 5 for a larger run; 1 takes about 6-8 minutes on two
@@ -36,6 +37,10 @@ def plan(scale: float) -> dict[str, list[str]]:
         "dispatch": ["--n", n(1_600), "--repeat", "3"],
         "emulator_throughput": ["--sends", n(20_000), "--rounds", "3"],
         "import_subscribers": ["--rows", n(20_000), "--repeat", "3"],
+        "status_apply": ["--n", n(20_000), "--single-n", n(5_000), "--repeat", "3"],
+        # A post to 200,000 at 1,000/s; docs/benchmarks.md has the million-recipient runs.
+        "worker_memory": ["--n", n(200_000), "--rate", "1000", "--minutes", "1"],
+        "urgent_latency": ["--n", n(200_000), "--rate", "1000", "--repeat", "3", "--settle", "10"],
     }
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 import pytest
 
 from stadtbote.broadcasts import actions, tasks
@@ -38,10 +40,18 @@ class FakeSend:
         return [f"wamid.{len(self.sent)}.{n}" for n, _ in enumerate(items)]
 
 
+def done(results) -> Future:
+    future: Future = Future()
+    future.set_result(results)
+    return future
+
+
 @pytest.fixture
 def network(monkeypatch) -> FakeSend:
     fake = FakeSend()
     monkeypatch.setattr(SendLoop, "send_many", lambda self, items: fake(items))
+    monkeypatch.setattr(SendLoop, "submit", lambda self, items, priority=0: done(fake(items)))
+    monkeypatch.setattr(SendLoop, "waiting", lambda self, up_to=2: 0)
     return fake
 
 
@@ -142,7 +152,7 @@ def test_two_claims_never_take_the_same_row(post):
 def test_a_post_is_marked_sent_when_nothing_is_left_in_the_queue(post, network):
     active_subscriber()
     actions.send_post(post)
-    tasks.dispatch_deliveries.call_local()
+    tasks.dispatch_all()
     post.refresh_from_db()
     assert post.status == Post.Status.SENT
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from stadtbote.broadcasts import rendering, templates, timing
@@ -19,19 +19,56 @@ from stadtbote.channels.dispatch import Hold
 from stadtbote.channels.models import SendState, TrackedMessage
 from stadtbote.channels.sending import Outgoing
 from stadtbote.channels.types import OutboundMessage
+from stadtbote.subscribers.models import Subscriber
 
 TIER_WINDOW = timedelta(hours=24)
 # A delivery that reached Meta and did not fail counts towards the cap and the tier.
 _COUNTED = [SendState.ACCEPTED, SendState.SENT, SendState.DELIVERED, SendState.READ]
 
 
-def claimable(now: datetime) -> QuerySet[Delivery]:
-    """Deliveries of posts being sent, urgent ones first. During the quiet hours only urgent
-    posts are sent at all (the others are held in bulk by hold_for_quiet_hours)."""
-    sending = Delivery.objects.filter(post__status=Post.Status.SENDING)
+def sending_posts(now: datetime) -> list[tuple[int, bool]]:
+    """(id, urgent) of the posts being sent, urgent ones first, then the oldest. During the
+    quiet hours only urgent posts are sent at all (the others are held in bulk by
+    hold_for_quiet_hours). Claiming post by post keeps each claim on one post's rows instead
+    of joining every waiting delivery with its post."""
+    posts = Post.objects.filter(status=Post.Status.SENDING)
     if timing.quiet_until(now) is not None:
-        sending = sending.filter(post__urgent=True)
-    return sending.order_by("-post__urgent", "id")
+        posts = posts.filter(urgent=True)
+    return list(posts.order_by("-urgent", "id").values_list("id", "urgent"))
+
+
+# What the build step reads of a subscriber; everything else stays in the database.
+_SUBSCRIBER_FIELDS = (
+    "id",
+    "phone_encrypted",
+    "status",
+    "paused_until",
+    "unreachable_code",
+    "marketing_stopped",
+    "last_inbound_at",
+)
+
+
+def load_claimed(ids: list[int]) -> list[TrackedMessage]:
+    """The claimed deliveries with their post and subscriber, read fresh (a Stop or a pause
+    since the fan-out counts). Three queries and only the fields the build step needs: the
+    post and its template once per batch, not once per row."""
+    rows = list(
+        Delivery.objects.filter(id__in=ids, state=SendState.SENDING).only(
+            "id", "post_id", "subscriber_id", "attempts", "state"
+        )
+    )
+    posts = Post.objects.select_related("template").in_bulk({r.post_id for r in rows})
+    subscribers = Subscriber.objects.only(*_SUBSCRIBER_FIELDS).in_bulk(
+        {r.subscriber_id for r in rows if r.subscriber_id is not None}
+    )
+    post_field, subscriber_field = Delivery.post.field, Delivery.subscriber.field
+    for row in rows:
+        post_field.set_cached_value(row, posts[row.post_id])
+        subscriber_field.set_cached_value(
+            row, None if row.subscriber_id is None else subscribers.get(row.subscriber_id)
+        )
+    return list(rows)
 
 
 def hold_for_quiet_hours(now: datetime) -> int:
@@ -68,25 +105,35 @@ class _Batch:
     def __init__(self, rows: list[Delivery], now: datetime) -> None:
         self.now = now
         subscribers = {r.subscriber_id for r in rows if r.subscriber_id is not None}
-        self.today = Counter[int](
-            dict(
-                Delivery.objects.filter(
-                    subscriber_id__in=subscribers,
-                    dispatched_at__gte=timing.start_of_day(now),
-                    post__urgent=False,
-                    state__in=_COUNTED,
+        self.today = Counter[int]()
+        if settings.DAILY_CAP > 0:  # without a cap nobody's count matters
+            self.today.update(
+                dict(
+                    Delivery.objects.filter(
+                        subscriber_id__in=subscribers,
+                        dispatched_at__gte=timing.start_of_day(now),
+                        post__urgent=False,
+                        state__in=_COUNTED,
+                    )
+                    .values_list("subscriber_id")
+                    .annotate(n=Count("id"))
+                    .values_list("subscriber_id", "n")
                 )
-                .values_list("subscriber_id")
-                .annotate(n=Count("id"))
-                .values_list("subscriber_id", "n")
             )
-        )
         self._tier_rows = Delivery.objects.filter(
             via_template=True, dispatched_at__gt=now - TIER_WINDOW, state__in=_COUNTED
         )
         self._tier_left: int | None = None
         self._reached: set[int] | None = None
         self._subscribers = subscribers
+        # The same post goes to most rows of a batch: composed once per post and window.
+        self._messages: dict[tuple[int, bool], OutboundMessage | None] = {}
+
+    def message(self, post: Post, *, window_open: bool) -> OutboundMessage | None:
+        key = (post.pk, window_open)
+        if key not in self._messages:
+            self._messages[key] = message_for(post, window_open=window_open)
+        return self._messages[key]
 
     def take_daily(self, subscriber_id: int) -> bool:
         if settings.DAILY_CAP <= 0:  # no cap
@@ -148,7 +195,7 @@ def _one(row: Delivery, batch: _Batch) -> Outgoing | Hold | str:
         if not batch.take_daily(subscriber.pk):
             return Hold(timing.next_morning(now), "daily cap reached")
     window_open = subscriber.window_open(now)
-    message = message_for(post, window_open=window_open)
+    message = batch.message(post, window_open=window_open)
     if message is None:
         return "outside the 24-hour window and no approved template"
     if message.template is not None and not batch.take_tier(subscriber.pk):

@@ -1,32 +1,50 @@
 """Claiming, sending and recording outgoing messages, for any TrackedMessage model.
 
-Claiming is compare-and-set in one transaction (SKIP LOCKED on PostgreSQL, the write lock on
+Claiming is compare-and-set in one statement (SKIP LOCKED on PostgreSQL, the write lock on
 SQLite), so any number of worker processes can share the work without sending a row twice.
 A claimed row that is never recorded (the worker was killed mid-send) is not sent again: the
 sweeper marks it failed with a reason, because Meta may already have accepted it.
+
+Two ways to send. `send_claimed` sends one claimed batch and waits for it (chat replies).
+A `Pipeline` keeps the process's send loop fed for as long as there is work: it claims and
+builds the next batch while earlier ones are in flight, and records finished batches in bulk,
+one transaction each, so that the sends never wait for the database and the pacer's schedule
+stays full.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from stadtbote.channels import statuses
 from stadtbote.channels.models import SendState, TrackedMessage
-from stadtbote.channels.sending import Outgoing, SendLoop, SendResult
+from stadtbote.channels.sending import (
+    BULK,
+    Interrupted,
+    Outgoing,
+    SendLoop,
+    SendResult,
+    not_sent,
+)
 from stadtbote.channels.types import TransportError
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# How often a pipeline with nothing to do this moment looks again at its batches in flight.
+POLL = 0.01
 
 
 @dataclass(frozen=True)
@@ -49,96 +67,186 @@ def per_row(build: Build) -> BuildBatch:
 
 
 def claim(queryset: models.QuerySet[Any], limit: int) -> list[int]:
+    """Claims up to `limit` rows of `queryset` (in its order) that are due: queued ones and
+    held ones whose time has come. One UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED
+    LIMIT n) RETURNING id: a single round trip, and no two workers get the same row."""
     now = timezone.now()
     due = Q(state=SendState.QUEUED) & (
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     released = Q(state=SendState.HELD, next_attempt_at__lte=now)
+    model = queryset.model
+    column = _columns(model)
     with transaction.atomic():
-        ids = list(
+        chosen = (
             queryset.select_for_update(skip_locked=True, of=("self",))
+            # Spelled out as its own term so that both databases use the partial index of
+            # waiting rows (SQLite only matches a partial index's condition literally).
+            .filter(state__in=[SendState.QUEUED, SendState.HELD])
             .filter(due | released)
-            .values_list("id", flat=True)[:limit]
+            .values("id")[:limit]
         )
-        if ids:
-            queryset.model.objects.filter(
-                id__in=ids, state__in=[SendState.QUEUED, SendState.HELD]
-            ).update(state=SendState.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    return ids
+        select, params = chosen.query.sql_with_params()
+        # Table and column names come from the model's metadata; values are parameters.
+        sql = (
+            f"UPDATE {column['table']} SET {column['state']} = %s, {column['claimed_at']} = %s,"  # noqa: S608
+            f" {column['attempts']} = {column['attempts']} + 1"
+            f" WHERE {column['id']} IN ({select}) AND {column['state']} IN (%s, %s)"
+            f" RETURNING {column['id']}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                [
+                    SendState.SENDING.value,
+                    connection.ops.adapt_datetimefield_value(now),
+                    *params,
+                    SendState.QUEUED.value,
+                    SendState.HELD.value,
+                ],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
 
 
 def send_claimed(queryset: models.QuerySet[Any], ids: Sequence[int], build: BuildBatch) -> int:
-    """Send the claimed rows and record each outcome; returns how many Meta accepted.
+    """Send the claimed rows, wait, and record each outcome; returns how many Meta accepted.
     `queryset` selects the related rows `build` needs (select_related)."""
-    model = queryset.model
-    rows = list(queryset.filter(id__in=ids, state=SendState.SENDING))
-    sendable: list[tuple[TrackedMessage, Outgoing]] = []
-    for row, outgoing in zip(rows, build(rows), strict=True):
-        if isinstance(outgoing, str):
-            _fail(row, outgoing, code=None)
-        elif isinstance(outgoing, Hold):
-            _hold(row, outgoing)
-        else:
-            sendable.append((row, outgoing))
+    return send_rows(list(queryset.filter(id__in=ids, state=SendState.SENDING)), build)
+
+
+def send_rows(rows: list[TrackedMessage], build: BuildBatch) -> int:
+    """`send_claimed` for rows already loaded."""
+    sendable = prepare(rows, build)
     if not sendable:
         return 0
     results = SendLoop.instance().send_many([o for _, o in sendable])
-    return _record(model, sendable, results)
+    return record(type(rows[0]), sendable, results)
 
 
-def _record(
+def prepare(rows: list[TrackedMessage], build: BuildBatch) -> list[tuple[TrackedMessage, Outgoing]]:
+    """Builds the claimed rows; holds and refusals are recorded at once, in bulk. Returns
+    what is to be sent."""
+    if not rows:
+        return []
+    sendable: list[tuple[TrackedMessage, Outgoing]] = []
+    refused: dict[str, list[int]] = defaultdict(list)
+    held: dict[Hold, list[int]] = defaultdict(list)
+    for row, outgoing in zip(rows, build(rows), strict=True):
+        if isinstance(outgoing, str):
+            refused[outgoing].append(row.pk)
+        elif isinstance(outgoing, Hold):
+            held[outgoing].append(row.pk)
+        else:
+            sendable.append((row, outgoing))
+    if refused or held:
+        model = type(rows[0])
+        with transaction.atomic():
+            for reason, ids in refused.items():
+                _fail(model, ids, reason, code=None)
+            for hold, ids in held.items():
+                _hold(model, ids, hold)
+    return sendable
+
+
+def record(
     model: type[Any], sent: list[tuple[TrackedMessage, Outgoing]], results: list[SendResult]
 ) -> int:
-    accepted: list[TrackedMessage] = []
-    now = timezone.now()
+    """Records a sent batch in one transaction: Meta's message ids of the accepted rows (then
+    the statuses that arrived before them), retries and failures grouped by their reason."""
+    accepted: list[tuple[int, str, bool]] = []
+    retry: dict[tuple[float, str, int | None], list[int]] = defaultdict(list)
+    failed: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     for (row, outgoing), result in zip(sent, results, strict=True):
+        if isinstance(result, Interrupted):
+            continue  # stays SENDING: the sweeper fails it, it is never sent twice
         if isinstance(result, TransportError):
-            _retry_or_fail(row, result)
+            if result.permanent or row.attempts >= MAX_ATTEMPTS:
+                failed[(str(result)[:200], result.code)].append(row.pk)
+            else:
+                delay = result.retry_after or min(2**row.attempts, 300)
+                retry[(delay, str(result)[:200], result.code)].append(row.pk)
             continue
-        row.message_id, row.state, row.claimed_at = result, SendState.ACCEPTED, None
-        row.last_error, row.error_code = "", None
-        row.dispatched_at, row.via_template = now, outgoing.message.template is not None
-        accepted.append(row)
+        accepted.append((row.pk, result, outgoing.message.template is not None))
     with transaction.atomic():
-        model.objects.bulk_update(
-            accepted,
-            [
-                "message_id",
-                "state",
-                "claimed_at",
-                "last_error",
-                "error_code",
-                "dispatched_at",
-                "via_template",
-            ],
-        )
-        statuses.apply_known(r.message_id for r in accepted if r.message_id)
+        _mark_accepted(model, accepted)
+        statuses.apply_known(message_id for _, message_id, _ in accepted)
+        for (reason, code), ids in failed.items():
+            _fail(model, ids, reason, code=code)
+        for (delay, reason, code), ids in retry.items():
+            model.objects.filter(id__in=ids, state=SendState.SENDING).update(
+                state=SendState.QUEUED,
+                claimed_at=None,
+                next_attempt_at=timezone.now() + timedelta(seconds=delay),
+                last_error=reason,
+                error_code=code,
+            )
     log.info("%s: %d accepted of %d", model.__name__, len(accepted), len(sent))
     return len(accepted)
 
 
-def _same_row(row: TrackedMessage) -> models.QuerySet[Any]:
-    model: Any = type(row)  # a concrete subclass; the abstract base has no manager to type
-    return model.objects.filter(pk=row.pk)
-
-
-def _retry_or_fail(row: TrackedMessage, error: TransportError) -> None:
-    if error.permanent or row.attempts >= MAX_ATTEMPTS:
-        _fail(row, str(error), code=error.code)
+def _mark_accepted(model: type[Any], accepted: list[tuple[int, str, bool]]) -> None:
+    """One statement for the whole batch (the ORM's bulk_update builds a CASE per row and
+    field, which cost more than sending)."""
+    if not accepted:
         return
-    delay = error.retry_after or min(2**row.attempts, 300)
-    _same_row(row).filter(state=SendState.SENDING).update(
-        state=SendState.QUEUED,
-        claimed_at=None,
-        next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        last_error=str(error)[:200],
-        error_code=error.code,
+    column = _columns(model)  # names from the model's metadata; values are parameters
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    assignments = (
+        f"{column['state']} = %s, {column['claimed_at']} = NULL, {column['last_error']} = '',"
+        f" {column['error_code']} = NULL, {column['dispatched_at']} = %s"
     )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ids, message_ids, templates = zip(*accepted, strict=True)
+            sql = (
+                f"UPDATE {column['table']} AS t SET {assignments},"  # noqa: S608
+                f" {column['message_id']} = v.message_id, {column['via_template']} = v.template"
+                " FROM unnest(%s::bigint[], %s::text[], %s::boolean[])"
+                f" AS v(id, message_id, template) WHERE t.{column['id']} = v.id"
+            )
+            cursor.execute(
+                sql, [SendState.ACCEPTED.value, now, list(ids), list(message_ids), list(templates)]
+            )
+        else:
+            sql = (
+                f"UPDATE {column['table']} SET {assignments},"  # noqa: S608
+                f" {column['message_id']} = %s, {column['via_template']} = %s"
+                f" WHERE {column['id']} = %s"
+            )
+            cursor.executemany(
+                sql,
+                [
+                    (SendState.ACCEPTED.value, now, message_id, template, pk)
+                    for pk, message_id, template in accepted
+                ],
+            )
 
 
-def _hold(row: TrackedMessage, hold: Hold) -> None:
+def _columns(model: type[Any]) -> dict[str, str]:
+    """Quoted table and column names of a TrackedMessage model, for hand-written SQL."""
+    quote = connection.ops.quote_name
+    names = {
+        "id": model._meta.pk.column,
+        **{
+            name: model._meta.get_field(name).column
+            for name in (
+                "state",
+                "claimed_at",
+                "attempts",
+                "message_id",
+                "last_error",
+                "error_code",
+                "dispatched_at",
+                "via_template",
+            )
+        },
+    }
+    return {"table": quote(model._meta.db_table), **{k: quote(v) for k, v in names.items()}}
+
+
+def _hold(model: type[Any], ids: list[int], hold: Hold) -> None:
     # A hold is not an attempt: the claim's count is given back.
-    _same_row(row).filter(state=SendState.SENDING).update(
+    model.objects.filter(id__in=ids, state=SendState.SENDING).update(
         state=SendState.HELD,
         claimed_at=None,
         next_attempt_at=hold.until,
@@ -147,8 +255,8 @@ def _hold(row: TrackedMessage, hold: Hold) -> None:
     )
 
 
-def _fail(row: TrackedMessage, reason: str, *, code: int | None) -> None:
-    _same_row(row).filter(state__lt=SendState.ACCEPTED).update(
+def _fail(model: type[Any], ids: list[int], reason: str, *, code: int | None) -> None:
+    model.objects.filter(id__in=ids, state__lt=SendState.ACCEPTED).update(
         state=SendState.FAILED,
         claimed_at=None,
         failed_at=timezone.now(),
@@ -166,3 +274,93 @@ def release_stale_claims(model: type[Any]) -> int:
         failed_at=timezone.now(),
         last_error="interrupted while sending; not resent to avoid a duplicate",
     )
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Work:
+    """One claimed batch: the rows' ids and the send loop priority they go with."""
+
+    ids: list[int]
+    priority: int = BULK
+
+
+ClaimNext = Callable[[int], Work | None]
+Load = Callable[[list[int]], list[TrackedMessage]]
+
+
+class Pipeline:
+    """Claims, builds and submits batches while earlier ones are in flight, and records each
+    batch when all its results are in, until nothing is left to claim.
+
+    It claims whenever fewer than `ahead` items wait in the send loop, so the stream never
+    runs dry while this thread is busy with the database; `ahead` also bounds how long a
+    claimed row waits before it is sent (a Stop or a pause in that time is not seen). Setting
+    `wake` makes it claim at once even with a full stream: an urgent post has arrived, and
+    its messages overtake the queued ones in the send loop."""
+
+    def __init__(
+        self,
+        claim_next: ClaimNext,
+        load: Load,
+        build: BuildBatch,
+        *,
+        batch: int,
+        ahead: int,
+        wake: threading.Event | None = None,
+    ) -> None:
+        self._claim_next = claim_next
+        self._load = load
+        self._build = build
+        self._batch = batch
+        self._ahead = ahead
+        self._wake = wake or threading.Event()
+        self._in_flight: list[tuple[list[tuple[TrackedMessage, Outgoing]], Future[Any]]] = []
+
+    def run(self) -> int:
+        """Returns how many messages Meta accepted."""
+        sender = SendLoop.instance()
+        accepted = 0
+        exhausted = False
+        # The priority of the last batch: while urgent work lasts, only the urgent messages
+        # waiting count, so that their stream does not break off behind queued bulk ones.
+        priority = BULK
+        while True:
+            accepted += self._record_finished()
+            woken = self._wake.is_set()
+            if woken:
+                self._wake.clear()
+                exhausted = False
+            if woken or (not exhausted and sender.waiting(priority) < self._ahead):
+                work = self._claim_next(self._batch)
+                if work is not None:
+                    priority = work.priority
+                    self._submit(sender, work)
+                    continue
+                exhausted, priority = True, BULK
+            if exhausted and not self._in_flight:
+                return accepted
+            self._wake.wait(POLL)
+
+    def _submit(self, sender: SendLoop, work: Work) -> None:
+        rows = self._load(work.ids)
+        sendable = prepare(rows, self._build)
+        if not sendable:
+            return
+        try:
+            future = sender.submit([o for _, o in sendable], work.priority)
+        except RuntimeError:  # the worker is stopping: these never left, they may go later
+            record(type(rows[0]), sendable, [not_sent() for _ in sendable])
+            raise
+        self._in_flight.append((sendable, future))
+
+    def _record_finished(self) -> int:
+        # Not only the oldest: an urgent batch submitted later may be done first.
+        accepted = 0
+        for entry in [e for e in self._in_flight if e[1].done()]:
+            self._in_flight.remove(entry)
+            sendable, future = entry
+            accepted += record(type(sendable[0][0]), sendable, future.result())
+        return accepted

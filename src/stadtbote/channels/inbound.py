@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,14 +17,21 @@ from stadtbote.channels.models import InboundWebhook
 from stadtbote.channels.signals import webhook_stored
 from stadtbote.channels.types import InboundEvent, StatusUpdate
 from stadtbote.channels.whatsapp import parser as whatsapp_parser
+from stadtbote.channels.whatsapp.parser import Parsed
 
 log = logging.getLogger(__name__)
 
-PARSERS: dict[str, Callable[[bytes], list[InboundEvent]]] = {
-    "whatsapp": whatsapp_parser.parse,
+# Tolerant: a malformed status in a body of many is left out, the others are applied.
+PARSERS: dict[str, Callable[[bytes], Parsed]] = {
+    "whatsapp": whatsapp_parser.parse_tolerant,
 }
 
 EventHandler = Callable[[InboundEvent], None]
+
+# A row's new state and its error (empty when applied), and those of a batch by row id.
+Outcome = tuple[str, str]
+Outcomes = dict[int, Outcome]
+APPLIED: Outcome = (InboundWebhook.State.APPLIED, "")
 
 
 @dataclass(frozen=True)
@@ -47,44 +55,108 @@ def store(*, channel: str, body: bytes) -> Stored:
 def apply_pending(handle: EventHandler, batch_size: int = 100) -> int:
     """Apply up to `batch_size` stored webhooks; returns how many rows were taken.
 
-    The row is marked in the same transaction as its effects, so a crash anywhere leaves it
-    either fully applied or still pending. Each row gets a savepoint: one bad body is marked
-    and kept for inspection, and the batch goes on.
+    The rows are marked in the same transaction as their effects, so a crash anywhere leaves
+    them either fully applied or still pending. One bad body must not hold up the others:
+    a malformed one is marked and kept for inspection; if applying raises, each body is
+    applied again in a savepoint of its own and only the one that raised is marked failed.
     """
     with transaction.atomic():
-        rows = list(
-            InboundWebhook.objects.select_for_update(skip_locked=True)
+        rows = [
+            _Taken(*values)
+            for values in InboundWebhook.objects.select_for_update(skip_locked=True)
             .filter(state=InboundWebhook.State.PENDING)
-            .order_by("id")[:batch_size]
-        )
+            .order_by("id")
+            .values_list("id", "channel", "body")[:batch_size]
+        ]
+        outcomes: Outcomes = {}
+        parsed: list[tuple[int, Parsed]] = []
         for row in rows:
-            row.state, row.error = _apply_one(row, handle)
-            row.processed_at = timezone.now()
-            if row.state == InboundWebhook.State.APPLIED:
-                # Applied, the body has done its work; it holds numbers and message texts, so
-                # only its hash stays (to recognise Meta's retries). Bodies that could not be
-                # applied are kept for inspection until retention empties them.
-                row.body = b""
-            row.save(update_fields=["state", "error", "processed_at", "body"])
+            result = _parse(row)
+            if isinstance(result, Parsed):
+                parsed.append((row.pk, result))
+            else:
+                outcomes[row.pk] = result
+        together = _apply_together(parsed, handle)
+        outcomes.update(together if together is not None else _apply_each(parsed, handle))
+        _mark(outcomes)
     return len(rows)
 
 
-def _apply_one(row: InboundWebhook, handle: EventHandler) -> tuple[str, str]:
-    parse = PARSERS[row.channel]
+class _Taken(NamedTuple):
+    """A pending row, without the model instance (a stream of small webhooks makes its
+    construction a noticeable share of the work)."""
+
+    pk: int
+    channel: str
+    body: bytes | memoryview  # memoryview from PostgreSQL
+
+
+def _parse(row: _Taken) -> Parsed | Outcome:
     try:
-        with transaction.atomic():
-            events = parse(bytes(row.body))
-            statuses.record([e for e in events if isinstance(e, StatusUpdate)])
-            for event in events:
-                handle(event)  # statuses too: some failures say something about the person
+        return PARSERS[row.channel](bytes(row.body))
     except whatsapp_parser.MalformedWebhook as exc:
         log.warning("webhook %s is malformed: %s", row.pk, exc)
         return InboundWebhook.State.MALFORMED, str(exc)
     except Exception as exc:
-        # Only the type is logged: exception messages may quote message text or numbers.
-        log.error("webhook %s could not be applied: %s", row.pk, type(exc).__name__)
-        return InboundWebhook.State.FAILED, type(exc).__name__
-    return InboundWebhook.State.APPLIED, ""
+        return _failed(row.pk, exc)
+
+
+def _apply_together(parsed: list[tuple[int, Parsed]], handle: EventHandler) -> Outcomes | None:
+    """All bodies in one savepoint, their statuses recorded together: the common case, and
+    what makes a stream of one-status webhooks cheap. None if anything raised (rolled back)."""
+    try:
+        with transaction.atomic():
+            statuses.record(e for _, p in parsed for e in p.events if isinstance(e, StatusUpdate))
+            for _, p in parsed:
+                for event in p.events:
+                    handle(event)  # statuses too: some failures say something about the person
+    except Exception as exc:
+        log.info("applying %d webhooks together raised %s", len(parsed), type(exc).__name__)
+        return None
+    return {pk: _outcome(pk, p) for pk, p in parsed}
+
+
+def _apply_each(parsed: list[tuple[int, Parsed]], handle: EventHandler) -> Outcomes:
+    outcomes: Outcomes = {}
+    for pk, p in parsed:
+        try:
+            with transaction.atomic():
+                statuses.record(e for e in p.events if isinstance(e, StatusUpdate))
+                for event in p.events:
+                    handle(event)
+        except Exception as exc:
+            outcomes[pk] = _failed(pk, exc)
+        else:
+            outcomes[pk] = _outcome(pk, p)
+    return outcomes
+
+
+def _outcome(pk: int, parsed: Parsed) -> Outcome:
+    if parsed.problem is None:
+        return APPLIED
+    # What could be read was applied; the body is kept to see what could not.
+    log.warning("webhook %s is malformed in part: %s", pk, parsed.problem)
+    return InboundWebhook.State.MALFORMED, parsed.problem
+
+
+def _failed(pk: int, exc: Exception) -> Outcome:
+    # Only the type is logged: exception messages may quote message text or numbers.
+    log.error("webhook %s could not be applied: %s", pk, type(exc).__name__)
+    return InboundWebhook.State.FAILED, type(exc).__name__
+
+
+def _mark(outcomes: Outcomes) -> None:
+    now = timezone.now()
+    applied = [pk for pk, outcome in outcomes.items() if outcome == APPLIED]
+    # Applied, a body has done its work; it holds numbers and message texts, so only its hash
+    # stays (to recognise Meta's retries). Bodies that could not be applied are kept for
+    # inspection until retention empties them.
+    InboundWebhook.objects.filter(id__in=applied).update(
+        state=InboundWebhook.State.APPLIED, error="", processed_at=now, body=b""
+    )
+    for pk, (state, error) in outcomes.items():
+        if (state, error) != APPLIED:
+            InboundWebhook.objects.filter(pk=pk).update(state=state, error=error, processed_at=now)
 
 
 def purge_bodies_mentioning(number: str, chunk: int = 500) -> int:
