@@ -96,7 +96,7 @@ class TrackedMessage(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     via_template = models.BooleanField(default=False, db_default=False)
     # Meta's pricing category when the status webhook says the message is billable.
-    billed_category = models.CharField(max_length=20, blank=True, db_default="")
+    billed_category = models.CharField(max_length=40, blank=True, db_default="")
 
     class Meta:
         abstract = True

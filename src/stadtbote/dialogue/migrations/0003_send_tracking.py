@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="reply",
             name="billed_category",
-            field=models.CharField(blank=True, db_default="", max_length=20),
+            field=models.CharField(blank=True, db_default="", max_length=40),
         ),
         migrations.AddField(
             model_name="reply",
