@@ -286,10 +286,11 @@ def test_a_late_billable_status_still_stores_the_category(delivery):
     assert (delivery.sent_at, delivery.billed_category) == (None, "UTILITY")
 
 
-def test_a_category_longer_than_the_field_is_cut_not_refused(delivery):
+def test_the_longest_category_meta_has_fits_and_a_longer_one_is_cut_not_refused(delivery):
     statuses.record([timed("sent", 1, **billable("authentication_international"))])
     assert state_of(delivery) == SendState.SENT
-    assert delivery.billed_category == "AUTHENTICATION_INTERNATIONAL"[:20]
+    assert delivery.billed_category == "AUTHENTICATION_INTERNATIONAL"
+    statuses.record([timed("sent", 2, "wamid.LONG", **billable("x" * 60))])
 
 
 def test_reconcile_catches_up_a_category_that_missed_its_message(delivery):
