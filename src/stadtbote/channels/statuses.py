@@ -40,6 +40,8 @@ MAX_ROWS_PER_STATEMENT = 1000
 
 ERROR_TITLE_LENGTH = StatusEvent._meta.get_field("error_title").max_length or 200
 BILLED_LENGTH = TrackedMessage._meta.get_field("billed_category").max_length or 20
+# Meta may add categories: a longer one is cut, not refused with the whole batch.
+CATEGORY_LENGTH = StatusEvent._meta.get_field("pricing_category").max_length or 40
 
 
 def tracked_models() -> list[type[TrackedMessage]]:
@@ -129,7 +131,7 @@ def _insert_events(updates: list[StatusUpdate]) -> None:
             stamp(u.timestamp),
             u.error_code,
             (u.error_title or "")[:ERROR_TITLE_LENGTH],
-            u.pricing_category or "",
+            (u.pricing_category or "")[:CATEGORY_LENGTH],
             u.billable,
             now,
         )
