@@ -10,7 +10,8 @@ when no delivery of the post is below ACCEPTED (15) any more; the time it ends i
 - `paced`: WHATSAPP_MESSAGES_PER_SECOND=--rate for the app's pacer and the emulator's
   throughput limit (a token bucket of that many per second that starts full, error 130429
   beyond it). Expected: the rate at the emulator, no 130429, and a run that takes little more
-  than N / rate (`of_ideal`: the ideal time divided by the time taken).
+  than N / rate: `taken_of_ideal` is the time from the approval's answer (the fan-out is done,
+  sending may start) to the last acceptance, divided by N / rate.
 - `unpaced`: WHATSAPP_MESSAGES_PER_SECOND=0 on both sides: the sender's raw throughput.
 
 The emulator keeps sending `sent`/`delivered` status webhooks back to the app while it sends,
@@ -280,7 +281,8 @@ def one_repetition(
         "all_accepted_after_seconds": total,
         "all_accepted_seen_by_poll_after_seconds": None if done_at is None else done_at - t0,
         "ideal_seconds": ideal,
-        "of_ideal": None if ideal is None or not total else ideal / total,
+        "sending_seconds": None if total is None else total - send_call,
+        "taken_of_ideal": None if ideal is None or not total else (total - send_call) / ideal,
         "accepted_per_second_overall": None if not total else accepted / total,
         "accepted": accepted,
         "failed": failed,
@@ -312,7 +314,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in (
         "all_accepted_after_seconds",
-        "of_ideal",
+        "sending_seconds",
+        "taken_of_ideal",
         "accepted_per_second_overall",
         "first_claimed_after_seconds",
         "first_accepted_recorded_after_seconds",

@@ -85,10 +85,12 @@ class Claimer:
         self._rows: dict[int, _Rows] = {}
         self._idle_until: dict[int, float] = {}
 
-    def __call__(self, limit: int) -> dispatch.Work | None:
+    def __call__(self, limit: int, before: int = dispatch.ANY) -> dispatch.Work | None:
         now = timezone.now()
         delivering.hold_for_quiet_hours(now)
         for post_id, urgent in delivering.sending_posts(now):
+            if (URGENT if urgent else BULK) >= before:
+                continue
             if self._idle_until.get(post_id, 0.0) > time.monotonic():
                 continue
             ids = self._claim(post_id, limit)
@@ -159,9 +161,9 @@ def _inviting(claim: dispatch.ClaimNext, size: int) -> dispatch.ClaimNext:
     idle worker processes start their own dispatcher (at most one such job at a time)."""
     last = 0.0
 
-    def claim_and_invite(limit: int) -> dispatch.Work | None:
+    def claim_and_invite(limit: int, before: int) -> dispatch.Work | None:
         nonlocal last
-        work = claim(limit)
+        work = claim(limit, before)
         if work is not None and len(work.ids) == size and time.monotonic() - last > INVITE_EVERY:
             last = time.monotonic()
             coalesce.schedule_once(DISPATCH_WAITING, dispatch_deliveries)

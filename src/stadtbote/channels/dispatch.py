@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -32,6 +33,7 @@ from stadtbote.channels import statuses
 from stadtbote.channels.models import SendState, TrackedMessage
 from stadtbote.channels.sending import (
     BULK,
+    URGENT,
     Interrupted,
     Outgoing,
     SendLoop,
@@ -43,8 +45,10 @@ from stadtbote.channels.types import TransportError
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# How often a pipeline with nothing to do this moment looks again at its batches in flight.
+# How often a pipeline with nothing to do this moment looks again at its batches in flight,
+# and how often a busy one looks for more urgent work than it is sending.
 POLL = 0.01
+LOOK_AHEAD = 0.2
 
 
 @dataclass(frozen=True)
@@ -287,7 +291,10 @@ class Work:
     priority: int = BULK
 
 
-ClaimNext = Callable[[int], Work | None]
+# (limit, before) -> the next batch of at most `limit` rows whose priority is below `before`
+# (ANY: whatever comes next), or None.
+ClaimNext = Callable[[int, int], Work | None]
+ANY = BULK + 1
 Load = Callable[[list[int]], list[TrackedMessage]]
 
 
@@ -297,9 +304,10 @@ class Pipeline:
 
     It claims whenever fewer than `ahead` items wait in the send loop, so the stream never
     runs dry while this thread is busy with the database; `ahead` also bounds how long a
-    claimed row waits before it is sent (a Stop or a pause in that time is not seen). Setting
-    `wake` makes it claim at once even with a full stream: an urgent post has arrived, and
-    its messages overtake the queued ones in the send loop."""
+    claimed row waits before it is sent (a Stop or a pause in that time is not seen). With a
+    full stream it still asks every LOOK_AHEAD seconds for work more urgent than what it is
+    sending, and at once when `wake` is set: an urgent post's messages then overtake the
+    queued ones in the send loop, whether or not a job told this process about the post."""
 
     def __init__(
         self,
@@ -327,19 +335,27 @@ class Pipeline:
         # The priority of the last batch: while urgent work lasts, only the urgent messages
         # waiting count, so that their stream does not break off behind queued bulk ones.
         priority = BULK
+        look_at = time.monotonic() + LOOK_AHEAD
         while True:
-            accepted += self._record_finished()
             woken = self._wake.is_set()
             if woken:
                 self._wake.clear()
                 exhausted = False
+            before: int | None = None  # claim only work of a priority below this
             if woken or (not exhausted and sender.waiting(priority) < self._ahead):
-                work = self._claim_next(self._batch)
+                before = ANY
+            elif priority > URGENT and time.monotonic() >= look_at:
+                before = priority
+            if before is not None:
+                look_at = time.monotonic() + LOOK_AHEAD
+                work = self._claim_next(self._batch, before)
                 if work is not None:
                     priority = work.priority
                     self._submit(sender, work)
-                    continue
-                exhausted, priority = True, BULK
+                    continue  # claiming comes before recording: an urgent batch waits less
+                if before == ANY:
+                    exhausted, priority = True, BULK
+            accepted += self._record_finished()
             if exhausted and not self._in_flight:
                 return accepted
             self._wake.wait(POLL)
