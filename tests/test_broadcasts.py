@@ -124,6 +124,21 @@ def test_after_the_last_attempt_a_transient_error_fails(post, monkeypatch):
     assert len(fake.sent) == dispatch.MAX_ATTEMPTS
 
 
+def test_meta_throttling_does_not_use_up_the_attempts(post, monkeypatch):
+    active_subscriber()
+    fake = FakeSend(
+        lambda item: TransportError("Rate limit hit", permanent=False, retry_after=1.0, code=130429)
+    )
+    monkeypatch.setattr(SendLoop, "send_many", lambda self, items: fake(items))
+    actions.send_post(post)
+    for _ in range(dispatch.MAX_ATTEMPTS + 2):
+        Delivery.objects.update(next_attempt_at=None)
+        tasks.dispatch_once()
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts) == (SendState.QUEUED, 0)
+    assert len(fake.sent) == dispatch.MAX_ATTEMPTS + 2
+
+
 def test_a_claim_left_by_a_killed_worker_is_not_resent(post, network):
     from datetime import timedelta
 

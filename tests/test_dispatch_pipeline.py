@@ -111,12 +111,15 @@ def test_a_batch_is_recorded_in_one_go_and_each_outcome_kept(editor):
         TransportError("Recipient not on WhatsApp", permanent=True, code=131026),
         Interrupted(),
     ]
-    assert dispatch.record(Delivery, sendable, results) == 1
+    recorded = dispatch.record(Delivery, sendable, results)
+    assert (recorded.accepted, recorded.retry_in) == (1, 30)
     accepted, throttled, failed, unknown = Delivery.objects.order_by("id")
     assert (accepted.state, accepted.message_id) == (SendState.ACCEPTED, "wamid.OK")
     assert accepted.dispatched_at is not None and not accepted.via_template
     assert (throttled.state, throttled.error_code) == (SendState.QUEUED, 130429)
     assert throttled.next_attempt_at > timezone.now()
+    assert throttled.attempts == 0  # a throttle gives its attempt back
+    assert failed.attempts == 1
     assert (failed.state, failed.error_code) == (SendState.FAILED, 131026)
     # Meta may have accepted it: it stays claimed, and the sweeper fails it, never resends it.
     assert unknown.state == SendState.SENDING
@@ -281,3 +284,55 @@ def test_an_urgent_post_is_claimed_first_even_in_the_middle_of_another(editor):
     expected = list(rest.values_list("id", flat=True))
     assert len(expected) == 2
     assert claimer(10).ids == expected
+
+
+class FlakyLoop(FakeLoop):
+    """Every message's first send is throttled by Meta with a short `retry_after`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tried: set[str] = set()
+
+    def submit(self, items, priority: int = BULK) -> Future:
+        future: Future = Future()
+        results: list = []
+        for item in items:
+            tracker = item.message.tracker
+            if tracker in self.tried:
+                self.sent[tracker] += 1
+                results.append(f"wamid.{tracker}")
+            else:
+                self.tried.add(tracker)
+                results.append(
+                    TransportError("Rate limit hit", permanent=False, retry_after=0.2, code=130429)
+                )
+        future.set_result(results)
+        return future
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipeline_waits_for_retries_due_soon_instead_of_leaving_them_to_the_sweep(
+    editor, monkeypatch
+):
+    monkeypatch.setattr(tasks, "RECHECK", 0.1)
+    monkeypatch.setattr(dispatch, "RETRY_POLL", 0.05)
+    flaky = FlakyLoop()
+    monkeypatch.setattr(SendLoop, "instance", classmethod(lambda cls: flaky))
+    subscribers(6)
+    post = started(editor, "Baustelle")
+    assert tasks.dispatch_all() == 6  # in one run: the retries went out when they were due
+    assert len(flaky.sent) == 6 and set(flaky.sent.values()) == {1}
+    assert set(Delivery.objects.filter(post=post).values_list("attempts", flat=True)) == {1}
+    post.refresh_from_db()
+    assert post.status == Post.Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pipeline_leaves_retries_far_ahead_to_the_sweep(editor, monkeypatch):
+    monkeypatch.setattr(dispatch, "RETRY_WAIT", 0.0)
+    flaky = FlakyLoop()
+    monkeypatch.setattr(SendLoop, "instance", classmethod(lambda cls: flaky))
+    subscribers(3)
+    started(editor, "Baustelle")
+    assert tasks.dispatch_all() == 0
+    assert Delivery.objects.filter(state=SendState.QUEUED, error_code=130429).count() == 3

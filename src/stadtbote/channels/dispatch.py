@@ -49,6 +49,12 @@ MAX_ATTEMPTS = 5
 # and how often a busy one looks for more urgent work than it is sending.
 POLL = 0.01
 LOOK_AHEAD = 0.2
+# A pipeline with nothing left to claim but retries due within RETRY_WAIT seconds waits for
+# them rather than leaving them to the minute's sweep; it looks every RETRY_POLL seconds and
+# gives up RETRY_GRACE seconds after the last one was due (another worker may have sent it).
+RETRY_WAIT = 60.0
+RETRY_POLL = 1.0
+RETRY_GRACE = 15.0
 
 
 @dataclass(frozen=True)
@@ -124,7 +130,7 @@ def send_rows(rows: list[TrackedMessage], build: BuildBatch) -> int:
     if not sendable:
         return 0
     results = SendLoop.instance().send_many([o for _, o in sendable])
-    return record(type(rows[0]), sendable, results)
+    return record(type(rows[0]), sendable, results).accepted
 
 
 def prepare(rows: list[TrackedMessage], build: BuildBatch) -> list[tuple[TrackedMessage, Outgoing]]:
@@ -152,13 +158,23 @@ def prepare(rows: list[TrackedMessage], build: BuildBatch) -> list[tuple[Tracked
     return sendable
 
 
+@dataclass(frozen=True)
+class Recorded:
+    accepted: int
+    retry_in: float | None = None  # seconds until the first retry of this batch is due
+
+
 def record(
     model: type[Any], sent: list[tuple[TrackedMessage, Outgoing]], results: list[SendResult]
-) -> int:
+) -> Recorded:
     """Records a sent batch in one transaction: Meta's message ids of the accepted rows (then
-    the statuses that arrived before them), retries and failures grouped by their reason."""
+    the statuses that arrived before them), retries and failures grouped by their reason.
+
+    A throttle (an error with the platform's `retry_after`, e.g. Meta's 130429 and 131056) says
+    "later", not "this failed": its retry gives the attempt back, so that a long throttle does
+    not use up MAX_ATTEMPTS."""
     accepted: list[tuple[int, str, bool]] = []
-    retry: dict[tuple[float, str, int | None], list[int]] = defaultdict(list)
+    retry: dict[tuple[float, bool, str, int | None], list[int]] = defaultdict(list)
     failed: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     for (row, outgoing), result in zip(sent, results, strict=True):
         if isinstance(result, Interrupted):
@@ -167,8 +183,9 @@ def record(
             if result.permanent or row.attempts >= MAX_ATTEMPTS:
                 failed[(str(result)[:200], result.code)].append(row.pk)
             else:
+                throttled = result.retry_after is not None
                 delay = result.retry_after or min(2**row.attempts, 300)
-                retry[(delay, str(result)[:200], result.code)].append(row.pk)
+                retry[(delay, throttled, str(result)[:200], result.code)].append(row.pk)
             continue
         accepted.append((row.pk, result, outgoing.message.template is not None))
     with transaction.atomic():
@@ -176,16 +193,17 @@ def record(
         statuses.apply_known(message_id for _, message_id, _ in accepted)
         for (reason, code), ids in failed.items():
             _fail(model, ids, reason, code=code)
-        for (delay, reason, code), ids in retry.items():
+        for (delay, throttled, reason, code), ids in retry.items():
             model.objects.filter(id__in=ids, state=SendState.SENDING).update(
                 state=SendState.QUEUED,
                 claimed_at=None,
                 next_attempt_at=timezone.now() + timedelta(seconds=delay),
                 last_error=reason,
                 error_code=code,
+                attempts=F("attempts") - 1 if throttled else F("attempts"),
             )
     log.info("%s: %d accepted of %d", model.__name__, len(accepted), len(sent))
-    return len(accepted)
+    return Recorded(len(accepted), min((key[0] for key in retry), default=None))
 
 
 def _mark_accepted(model: type[Any], accepted: list[tuple[int, str, bool]]) -> None:
@@ -326,6 +344,7 @@ class Pipeline:
         self._ahead = ahead
         self._wake = wake or threading.Event()
         self._in_flight: list[tuple[list[tuple[TrackedMessage, Outgoing]], Future[Any]]] = []
+        self._retry_at: float | None = None  # time.monotonic() when the first retry is due
 
     def run(self) -> int:
         """Returns how many messages Meta accepted."""
@@ -351,13 +370,18 @@ class Pipeline:
                 work = self._claim_next(self._batch, before)
                 if work is not None:
                     priority = work.priority
+                    if self._retry_at is not None and self._retry_at <= time.monotonic():
+                        self._retry_at = None  # due retries are claimed like any row
                     self._submit(sender, work)
                     continue  # claiming comes before recording: an urgent batch waits less
                 if before == ANY:
                     exhausted, priority = True, BULK
             accepted += self._record_finished()
             if exhausted and not self._in_flight:
-                return accepted
+                if not self._wait_for_retries():
+                    return accepted
+                exhausted = False
+                continue
             self._wake.wait(POLL)
 
     def _submit(self, sender: SendLoop, work: Work) -> None:
@@ -378,5 +402,18 @@ class Pipeline:
         for entry in [e for e in self._in_flight if e[1].done()]:
             self._in_flight.remove(entry)
             sendable, future = entry
-            accepted += record(type(sendable[0][0]), sendable, future.result())
+            recorded = record(type(sendable[0][0]), sendable, future.result())
+            accepted += recorded.accepted
+            if recorded.retry_in is not None:
+                due = time.monotonic() + recorded.retry_in
+                self._retry_at = due if self._retry_at is None else min(self._retry_at, due)
         return accepted
+
+    def _wait_for_retries(self) -> bool:
+        """With nothing left to claim: waits for retries due soon (True), or gives up (False)."""
+        now = time.monotonic()
+        due = self._retry_at
+        if due is None or due > now + RETRY_WAIT or now > due + RETRY_GRACE:
+            return False
+        self._wake.wait(max(due - now, RETRY_POLL))
+        return True
