@@ -22,6 +22,8 @@ from stadtbote.channels.types import OutboundMessage
 from stadtbote.subscribers.models import Subscriber
 
 TIER_WINDOW = timedelta(hours=24)
+# The hold reason the funnel counts as waiting for Meta's tier (its ETA counts the days).
+TIER_HOLD = "Meta's daily limit of unique users reached"
 # A delivery that reached Meta and did not fail counts towards the cap and the tier.
 _COUNTED = [SendState.ACCEPTED, SendState.SENT, SendState.DELIVERED, SendState.READ]
 
@@ -201,5 +203,5 @@ def _one(row: Delivery, batch: _Batch) -> Outgoing | Hold | str:
     if message.template is not None and not batch.take_tier(subscriber.pk):
         if not post.urgent:
             batch.today[subscriber.pk] -= 1  # the day's post did not go out after all
-        return Hold(batch.tier_frees_at(), "Meta's daily limit of unique users reached")
+        return Hold(batch.tier_frees_at(), TIER_HOLD)
     return Outgoing(to=subscriber.phone, message=replace(message, tracker=f"d{row.pk}"))

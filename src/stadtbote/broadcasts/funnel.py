@@ -12,13 +12,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from stadtbote.broadcasts import timing
+from stadtbote.broadcasts.delivering import TIER_HOLD
 from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.models import SendState
 
 # Reached Meta: counted as sent even before Meta's own `sent` status arrives.
 _REACHED = [SendState.ACCEPTED, SendState.SENT, SendState.DELIVERED, SendState.READ]
 _WAITING = [SendState.QUEUED, SendState.HELD, SendState.SENDING]
-TIER_HOLD = "Meta's daily limit of unique users reached"
 
 
 @dataclass

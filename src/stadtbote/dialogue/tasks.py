@@ -17,6 +17,11 @@ from stadtbote.lib import crypto
 from stadtbote.worker import coalesce
 
 BATCH = 100
+# Stored webhooks applied per transaction. Meta sends one status per body at a time of little
+# traffic and up to 1,000 per body under load; larger batches cost fewer round trips per
+# status (docs/benchmarks.md, "Status application") but hold SQLite's write lock longer, which
+# the webhook intake waits for.
+APPLY_BATCH = 500
 APPLY_WAITING = "stadtbote:apply-inbound-waiting"
 REPLIES_WAITING = "stadtbote:send-replies-waiting"
 
@@ -30,7 +35,7 @@ def schedule_replies() -> None:
 
 
 def apply_inbound_once() -> int:
-    return inbound.apply_pending(router.handle, batch_size=BATCH)
+    return inbound.apply_pending(router.handle, batch_size=APPLY_BATCH)
 
 
 @db_task()
