@@ -117,6 +117,43 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def _sqlite_append_only_guards() -> tuple[list[str], list[str]]:
+    """The SQLite triggers that keep the consent ledger and the audit log append-only, as
+    (create, drop) statements, taken from the migrations that install them."""
+    import importlib
+
+    ledger = importlib.import_module(
+        "stadtbote.subscribers.migrations.0002_consent_ledger_append_only"
+    )
+    audit = importlib.import_module("stadtbote.accounts.migrations.0002_audit_log")
+    create, drop = audit.STATEMENTS["sqlite"]
+    return [*ledger.SQLITE, *create], [*ledger.SQLITE_REVERSE, *drop]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flushing_passes_the_append_only_guards():
+    """After a test in a real transaction Django empties SQLite's tables with DELETE, which the
+    append-only triggers refuse: the flush lifts them and puts them back in its transaction.
+    (PostgreSQL flushes with TRUNCATE, which the statement triggers there do not cover.)"""
+    if BACKEND == "postgres":
+        yield
+        return
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **options):  # type: ignore[no-untyped-def]
+        statements = original(self, style, tables, **options)
+        if not statements:
+            return statements
+        create, drop = _sqlite_append_only_guards()
+        return [*drop, *statements, *create]
+
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def shared() -> Path:
     if not SHARED.is_dir():

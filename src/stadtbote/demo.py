@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.text import slugify
 
+from stadtbote.accounts import roles
+from stadtbote.accounts.roles import Role
 from stadtbote.broadcasts import templates
 from stadtbote.broadcasts.models import Template
 from stadtbote.channels.types import TransportError
@@ -22,6 +24,8 @@ SEED_TOPICS = [
 SEED_DISTRICTS = ["Innenstadt", "Nord", "Ost", "Süd", "West"]
 DEMO_USER = "redaktion"
 DEMO_APPROVER = "freigabe"  # four eyes: posts are approved by a second person
+DEMO_ADMINISTRATOR = "it"  # settings and staff accounts
+DEMO_DPO = "datenschutz"  # the only one who sees phone numbers; reads the audit log
 
 
 def seed_topics() -> None:
@@ -55,12 +59,22 @@ def register_news_template() -> str:
     return Template.objects.get(pk=template.pk).status
 
 
+DEMO_ROLES = {
+    DEMO_USER: Role.EDITOR,
+    DEMO_APPROVER: Role.APPROVER,
+    DEMO_ADMINISTRATOR: Role.ADMINISTRATOR,
+    DEMO_DPO: Role.DATA_PROTECTION_OFFICER,
+}
+
+
 def reset_demo_user(username: str = DEMO_USER) -> tuple[str, str]:
-    """A superuser for the demo with a fresh password each start; returns the login."""
+    """A demo staff account with its role (DEMO_ROLES) and a fresh password each start;
+    returns the login."""
     password = secrets.token_urlsafe(12)
     User = get_user_model()
     user, _ = User.objects.get_or_create(username=username)
-    user.is_staff = user.is_superuser = True
+    user.is_superuser = False
     user.set_password(password)
     user.save()
+    roles.assign(user, DEMO_ROLES[username])
     return username, password

@@ -47,6 +47,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "stadtbote.accounts.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -221,6 +222,10 @@ MONTHLY_BUDGET = env_int("STADTBOTE_MONTHLY_BUDGET", 0)
 BUDGET_BLOCK = env("STADTBOTE_BUDGET_BLOCK") == "1"
 # A send claimed this long ago and never recorded belongs to a killed worker.
 STALE_CLAIM_SECONDS = env_int("STADTBOTE_STALE_CLAIM_SECONDS", 600)
+
+# Staff accounts. Proxies of the operator's own in front of the app that append the client's
+# address to X-Forwarded-For (0: none; the audit log then records the direct peer).
+TRUSTED_PROXY_HOPS = env_int("STADTBOTE_TRUSTED_PROXY_HOPS", 0)
 
 # Retention (see docs/operations.md): what is kept how long, enforced by a nightly job.
 CONFIRMATION_HOURS = env_int("STADTBOTE_CONFIRMATION_HOURS", 48)

@@ -117,7 +117,7 @@ def reject_post(request: HttpRequest, post_id: int, payload: RejectionIn) -> Pos
 def cancel_post(request: HttpRequest, post_id: int) -> Post:
     _require(request, "broadcasts.approve_post")
     post = _post(post_id)
-    actions.cancel(post)
+    actions.cancel(post, by=request.user)  # type: ignore[arg-type]
     return post
 
 
@@ -128,7 +128,7 @@ def cancel_post(request: HttpRequest, post_id: int) -> Post:
 )
 def pause_post(request: HttpRequest, post_id: int) -> Post:
     _require(request, "broadcasts.approve_post")
-    return actions.pause(_post(post_id))
+    return actions.pause(_post(post_id), by=request.user)  # type: ignore[arg-type]
 
 
 @api.post(
@@ -138,7 +138,7 @@ def pause_post(request: HttpRequest, post_id: int) -> Post:
 )
 def resume_post(request: HttpRequest, post_id: int) -> Post:
     _require(request, "broadcasts.approve_post")
-    return actions.resume(_post(post_id))
+    return actions.resume(_post(post_id), by=request.user)  # type: ignore[arg-type]
 
 
 @api.get(

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from stadtbote.accounts import audit
 from stadtbote.broadcasts import audience, costs, rendering
 from stadtbote.broadcasts.models import MAX_TEXT, Delivery, Post, Template
 from stadtbote.channels.models import SendState
@@ -81,6 +82,7 @@ def create_post(
     post.save()
     post.topics.set(chosen_topics)
     post.districts.set(chosen_districts)
+    audit.record(author, "post.created", post, urgent=urgent)
     return post
 
 
@@ -111,6 +113,7 @@ def attach_image(post: Post, user: User, data: bytes) -> Post:
     if problem:
         raise PostError(problem)
     locked.save(update_fields=["image"])
+    audit.record(user, "post.image_attached", locked, bytes=len(data))
     post.refresh_from_db()
     return post
 
@@ -151,6 +154,7 @@ def submit(post: Post, user: User) -> Post:
     locked.submitted_at = timezone.now()
     locked.review_comment = ""
     locked.save(update_fields=["status", "submitted_at", "review_comment"])
+    audit.record(user, "post.submitted", locked)
     post.refresh_from_db()
     return post
 
@@ -190,6 +194,14 @@ def approve(post: Post, approver: User, *, alone_reason: str = "") -> Post:
         locked.save(update_fields=["status"])
     else:
         _start_sending(locked)
+    audit.record(
+        approver,
+        "post.approved_alone" if alone else "post.approved",
+        locked,
+        status=locked.status,
+        reason=locked.urgent_reason if alone else "",
+        estimated_cost=str(estimate.amount),
+    )
     post.refresh_from_db()
     return post
 
@@ -204,6 +216,7 @@ def reject(post: Post, approver: User, *, comment: str) -> Post:
     locked.status = Post.Status.DRAFT
     locked.review_comment = comment.strip()[:500]
     locked.save(update_fields=["status", "review_comment"])
+    audit.record(approver, "post.rejected", locked, comment=locked.review_comment)
     post.refresh_from_db()
     return post
 
@@ -216,12 +229,13 @@ def release_due_posts() -> int:
             locked = _locked(post)
             if locked.status == Post.Status.SCHEDULED:
                 _start_sending(locked)
+                audit.record(None, "post.released", locked)
                 released += 1
     return released
 
 
 @transaction.atomic
-def cancel(post: Post) -> int:
+def cancel(post: Post, by: User | None = None) -> int:
     """Stops a post before or while it is sent; returns how many deliveries were withdrawn.
     What already went out stays out."""
     locked = _locked(post)
@@ -237,28 +251,31 @@ def cancel(post: Post) -> int:
     )
     locked.status, locked.cancelled_at = Post.Status.CANCELLED, timezone.now()
     locked.save(update_fields=["status", "cancelled_at"])
+    audit.record(by, "post.cancelled", locked, withdrawn=withdrawn)
     post.refresh_from_db()
     return withdrawn
 
 
 @transaction.atomic
-def pause(post: Post) -> Post:
+def pause(post: Post, by: User | None = None) -> Post:
     locked = _locked(post)
     if locked.status != Post.Status.SENDING:
         raise PostError("Only a post being sent can be paused.")
     locked.status = Post.Status.PAUSED
     locked.save(update_fields=["status"])
+    audit.record(by, "post.paused", locked)
     post.refresh_from_db()
     return post
 
 
 @transaction.atomic
-def resume(post: Post) -> Post:
+def resume(post: Post, by: User | None = None) -> Post:
     locked = _locked(post)
     if locked.status != Post.Status.PAUSED:
         raise PostError("Only a paused post can be resumed.")
     locked.status = Post.Status.SENDING
     locked.save(update_fields=["status"])
+    audit.record(by, "post.resumed", locked)
     _schedule_dispatch()
     post.refresh_from_db()
     return post

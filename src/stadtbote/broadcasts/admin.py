@@ -178,7 +178,10 @@ class PostAdmin(admin.ModelAdmin):
     def submit(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._each(request, queryset, lambda p: actions.submit(p, request.user), "eingereicht")  # type: ignore[arg-type]
 
-    @admin.action(description="Freigeben (senden oder zur Sendezeit)")
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("broadcasts.approve_post")
+
+    @admin.action(description="Freigeben (senden oder zur Sendezeit)", permissions=["approve"])
     def approve(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._each(
             request,
@@ -187,13 +190,19 @@ class PostAdmin(admin.ModelAdmin):
             "freigegeben",
         )
 
-    @admin.action(description="Senden anhalten")
+    # Stopping, holding and resuming a post being sent is the approvers' decision, as in the API.
+    @admin.action(description="Senden anhalten", permissions=["approve"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        self._each(request, queryset, actions.pause, "angehalten")
+        self._each(request, queryset, lambda p: actions.pause(p, request.user), "angehalten")  # type: ignore[arg-type]
 
-    @admin.action(description="Senden fortsetzen")
+    @admin.action(description="Senden fortsetzen", permissions=["approve"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        self._each(request, queryset, actions.resume, "wird fortgesetzt")
+        self._each(
+            request,
+            queryset,
+            lambda p: actions.resume(p, request.user),  # type: ignore[arg-type]
+            "wird fortgesetzt",
+        )
 
     @admin.action(description="Im WhatsApp-Kanal gepostet")
     def posted_to_channel(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
@@ -204,9 +213,9 @@ class PostAdmin(admin.ModelAdmin):
             "als im Kanal gepostet vermerkt",
         )
 
-    @admin.action(description="Abbrechen")
+    @admin.action(description="Abbrechen", permissions=["approve"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        self._each(request, queryset, actions.cancel, "abgebrochen")
+        self._each(request, queryset, lambda p: actions.cancel(p, request.user), "abgebrochen")  # type: ignore[arg-type]
 
 
 @admin.register(Template)

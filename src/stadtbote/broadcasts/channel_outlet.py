@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from stadtbote.accounts import audit
 from stadtbote.broadcasts.actions import NotAllowed, PostError
 from stadtbote.broadcasts.models import ChannelPosting, Post
 
@@ -33,7 +34,9 @@ def record_posted(post: Post, user: User, *, posted_at: datetime | None = None) 
         raise PostError("A posting cannot be recorded for the future.")
     try:
         with transaction.atomic():
-            return ChannelPosting.objects.create(post=post, posted_at=posted_at, posted_by=user)
+            posting = ChannelPosting.objects.create(post=post, posted_at=posted_at, posted_by=user)
+            audit.record(user, "post.posted_to_channel", post)
+            return posting
     except IntegrityError as exc:
         raise PostError("This post is already recorded as posted to the Channel.") from exc
 
@@ -54,4 +57,5 @@ def record_counts(
         posting.reactions = reactions
     posting.counts_updated_at = timezone.now()
     posting.save(update_fields=["followers", "reactions", "counts_updated_at"])
+    audit.record(user, "post.channel_counts", post, followers=followers, reactions=reactions)
     return posting

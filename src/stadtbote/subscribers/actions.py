@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from stadtbote.accounts import audit
 from stadtbote.lib import crypto, phone
 from stadtbote.public.pages import privacy_notice_version
 from stadtbote.subscribers.models import ConsentEvent, District, Subscriber, Topic
@@ -292,12 +294,17 @@ def change_number(old_wa_id: str, new_wa_id: str) -> Subscriber | None:
 
 
 @transaction.atomic
-def erase(subscriber: Subscriber, *, wording: str, channel: str = "whatsapp") -> None:
+def erase(
+    subscriber: Subscriber, *, wording: str, channel: str = "whatsapp", by: User | None = None
+) -> None:
     """Art. 17: the number, choices, votes, messages and media go; counts stay anonymous.
 
     The ledger keeps its pseudonymous lines (the keyed index, not the number) because the city
-    must be able to prove consent it relied on; a last line records the erasure itself.
+    must be able to prove consent it relied on; a last line records the erasure itself. When
+    staff erase (`by`), the audit log records who did, naming the subscriber by id only.
     """
     erasing.send(sender=Subscriber, subscriber=subscriber)
     _ledger(subscriber, ConsentEvent.Action.ERASED, wording, channel=channel)
+    if by is not None:
+        audit.record(by, "subscriber.erased", subscriber, label="")
     subscriber.delete()

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
+from stadtbote.accounts import audit
 from stadtbote.lib import crypto, phone
 from stadtbote.subscribers import actions
 from stadtbote.subscribers.export import export
@@ -55,9 +56,12 @@ class SubscriberAdmin(admin.ModelAdmin):
         indexes = _indexes_for(search_term)
         return queryset.filter(phone_index__in=indexes or []), False
 
-    @admin.action(description="Daten exportieren (JSON, Art. 15/20 DSGVO)", permissions=["view"])
+    # An export holds the phone number: only those who may see numbers may export.
+    @admin.action(description="Daten exportieren (JSON, Art. 15/20 DSGVO)", permissions=["export"])
     def export_json(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> HttpResponse:
         data = [export(s) for s in queryset]
+        for subscriber in queryset:
+            audit.record(request.user, "subscriber.exported", subscriber, label="")
         response = HttpResponse(
             json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
         )
@@ -68,12 +72,20 @@ class SubscriberAdmin(admin.ModelAdmin):
     def erase(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
         count = 0
         for subscriber in queryset:
-            actions.erase(subscriber, wording="erased on request, by staff", channel="staff")
+            actions.erase(
+                subscriber,
+                wording="erased on request, by staff",
+                channel="staff",
+                by=request.user,  # type: ignore[arg-type]
+            )
             count += 1
         self.message_user(request, f"{count} gelöscht.", messages.SUCCESS)
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # erasure, not a plain delete, removes everything personal
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("subscribers.view_phone_number")
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("subscribers.delete_subscriber")

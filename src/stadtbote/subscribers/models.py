@@ -58,6 +58,7 @@ class Subscriber(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status"], name="subscriber_status_idx")]
+        permissions = [("view_phone_number", "Can see subscribers' phone numbers")]
 
     def __str__(self) -> str:
         return f"Subscriber {self.pk} ({self.status})"

@@ -32,8 +32,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         demo.seed_topics()
         demo.seed_districts()
-        username, password = demo.reset_demo_user()
-        approver, approver_password = demo.reset_demo_user(demo.DEMO_APPROVER)
+        logins = {name: demo.reset_demo_user(name)[1] for name in demo.DEMO_ROLES}
         webhook = f"http://127.0.0.1:{port}/webhooks/whatsapp"
         emulator = subprocess.Popen(  # noqa: S603 -- our own command, fixed arguments
             [
@@ -57,8 +56,11 @@ class Command(BaseCommand):
                         "",
                         "Stadtbote demo is running.",
                         f"  Staff area:     http://127.0.0.1:{port}/admin/",
-                        f"  Logins:         {username} / {password}  (writes posts)",
-                        f"                  {approver} / {approver_password}  (approves them)",
+                        "  Logins:         "
+                        + "\n                  ".join(
+                            f"{name} / {password}  ({demo.DEMO_ROLES[name].value})"
+                            for name, password in logins.items()
+                        ),
                         f"  Phone page:     {expected}/phone   (send 'Start' as a citizen)",
                         f"  REST API docs:  http://127.0.0.1:{port}/api/v1/docs",
                         "  Stop with Ctrl-C.",
