@@ -11,9 +11,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_NO_PROGRESS := 1
 
-.PHONY: run test test-sqlite test-postgres lint format typecheck bench setup lock clean
+.PHONY: run test test-sqlite test-postgres lint format typecheck bench setup lock clean messages
 
-setup: $(VENV)/.synced .env
+setup: $(VENV)/.synced .env messages
+
+# German translations: .po files compiled to .mo (only where the .po is newer).
+messages: $(VENV)/.synced
+	@$(BIN)/python -m stadtbote.lib.catalogs src/stadtbote/locale
 
 # Find Python only when something has to be built, so a ready checkout needs none.
 $(UV):

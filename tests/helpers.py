@@ -164,3 +164,18 @@ def emulator_server(**config_changes: Any) -> Iterator[Any]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def staff_login(client: Any, user: Any) -> None:
+    """Logs `user` into the test client with a second factor already passed, as after the
+    code step of the staff login (tests/test_staff_login.py tests that step itself)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test app", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

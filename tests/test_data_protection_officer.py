@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from stadtbote.subscribers import actions as subscribers
 from stadtbote.subscribers.models import ConsentEvent, Subscriber
-from tests.helpers import ALICE, BOB, active_subscriber
+from tests.helpers import ALICE, BOB, active_subscriber, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dpo_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("dpo", "dpo@example.org", "x" * 16)
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

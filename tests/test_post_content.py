@@ -19,7 +19,7 @@ from tests.engine_support import (  # noqa: F401 -- fixtures
     network,
     template,
 )
-from tests.helpers import ALICE, BOB, active_subscriber
+from tests.helpers import ALICE, BOB, active_subscriber, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -211,7 +211,7 @@ def test_the_staff_area_shows_preview_audience_funnel_and_channel_copy(
     client, django_user_model, editor, template
 ):
     admin = django_user_model.objects.create_superuser("chefin", password="x" * 12)
-    client.force_login(admin)
+    staff_login(client, admin)
     active_subscriber(ALICE)
     post = _post(editor)
     page = client.get(f"/admin/broadcasts/post/{post.pk}/change/").content.decode()

@@ -13,7 +13,7 @@ from stadtbote.broadcasts import actions, tasks
 from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.models import SendState
 from stadtbote.channels.sending import SendLoop
-from tests.helpers import ALICE, BOB, active_subscriber
+from tests.helpers import ALICE, BOB, active_subscriber, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -172,12 +172,12 @@ def test_the_staff_area_submits_and_approves_with_four_eyes(client, django_user_
     second = django_user_model.objects.create_superuser("zweite", "z@example.org", "x" * 16)
     active_subscriber()
     post = actions.create_post(author, title="T", text="x")
-    client.force_login(author)
+    staff_login(client, author)
     client.post("/admin/broadcasts/post/", {"action": "submit", "_selected_action": [post.pk]})
     client.post("/admin/broadcasts/post/", {"action": "approve", "_selected_action": [post.pk]})
     post.refresh_from_db()
     assert post.status == Post.Status.SUBMITTED  # not by the author
-    client.force_login(second)
+    staff_login(client, second)
     client.post("/admin/broadcasts/post/", {"action": "approve", "_selected_action": [post.pk]})
     post.refresh_from_db()
     assert (post.status, post.approved_by) == (Post.Status.SENDING, second)

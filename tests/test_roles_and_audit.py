@@ -14,7 +14,7 @@ from stadtbote.accounts.tokens import create_token
 from stadtbote.broadcasts import actions
 from stadtbote.broadcasts.models import Post
 from stadtbote.subscribers.models import Topic
-from tests.helpers import active_subscriber
+from tests.helpers import active_subscriber, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,7 @@ def test_only_the_data_protection_officer_may_export_subscribers_in_the_admin(cl
     active_subscriber()
     for role, allowed in [(D, True), (A, False), (E, False), (V, False)]:
         user = staff(role, name=f"u-{role.value}")
-        client.force_login(user)
+        staff_login(client, user)
         response = client.get("/admin/subscribers/subscriber/")
         offered = b'value="export_json"' in response.content
         assert offered == allowed, role
@@ -242,7 +242,7 @@ def test_a_refused_action_leaves_no_entry(client, staff):
 
 def test_a_change_in_the_admin_is_recorded(client, staff):
     admin = staff(A, name="ida")
-    client.force_login(admin)
+    staff_login(client, admin)
     response = client.post(
         "/admin/subscribers/topic/add/",
         {"name": "Baustellen", "slug": "baustellen", "description": "", "position": 0},
@@ -300,13 +300,13 @@ def test_the_audit_log_is_read_only_in_the_admin_and_only_for_the_officer(client
     actions.create_post(staff(E), title="Fest", text="x")
     entry = AuditEntry.objects.get()
     officer = staff(D, name="dora")
-    client.force_login(officer)
+    staff_login(client, officer)
     listing = client.get("/admin/accounts/auditentry/?action=post.created")
     assert listing.status_code == 200 and b"post.created" in listing.content
     assert client.get(f"/admin/accounts/auditentry/{entry.pk}/change/").status_code == 200
     assert client.post(f"/admin/accounts/auditentry/{entry.pk}/delete/").status_code == 403
     client.logout()
-    client.force_login(staff(A, name="ida"))
+    staff_login(client, staff(A, name="ida"))
     assert client.get("/admin/accounts/auditentry/").status_code == 403
 
 

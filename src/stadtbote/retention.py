@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from stadtbote.accounts import lockout
 from stadtbote.channels import inbound
 from stadtbote.channels.models import StatusEvent
 from stadtbote.dialogue.models import ReceivedMessage, Reply
@@ -33,6 +34,7 @@ class RetentionReport:
     deleted_status_events: int = 0
     deleted_message_ids: int = 0
     deleted_goodbyes: int = 0
+    deleted_login_failures: int = 0
 
 
 def apply_retention() -> RetentionReport:
@@ -62,5 +64,7 @@ def apply_retention() -> RetentionReport:
     report.deleted_goodbyes, _ = Reply.objects.filter(
         subscriber=None, created_at__lt=now - timedelta(days=1)
     ).delete()
+    # Failed logins matter for the lockout window only (minutes); a day leaves room to look.
+    report.deleted_login_failures = lockout.forget_older_than(days=1)
     log.info("retention applied: %s", asdict(report))
     return report

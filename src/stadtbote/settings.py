@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.utils.csp import CSP
 
 from stadtbote.config import env, env_bool, env_int, env_required
 
@@ -30,6 +31,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "ninja",  # serves the API docs' scripts and styles itself: no third-party request
     "stadtbote.accounts",
     "stadtbote.channels",
     "stadtbote.subscribers",
@@ -41,12 +45,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "stadtbote.accounts.second_factor.SecondFactorMiddleware",
     "stadtbote.accounts.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -65,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -120,6 +128,8 @@ LANGUAGE_CODE = "de"
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
+# Compiled by `make setup` (stadtbote/lib/catalogs.py) next to the .po files.
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -138,6 +148,19 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("STADTBOTE_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy: only this site's own scripts, styles, images and forms; nothing
+# from third parties. Inline styles stay allowed (the admin and the previews use them);
+# inline scripts need the per-response nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Meta sends webhook payloads of up to about 3 MB; anything larger is refused before it is read.
@@ -223,7 +246,22 @@ BUDGET_BLOCK = env("STADTBOTE_BUDGET_BLOCK") == "1"
 # A send claimed this long ago and never recorded belongs to a killed worker.
 STALE_CLAIM_SECONDS = env_int("STADTBOTE_STALE_CLAIM_SECONDS", 600)
 
-# Staff accounts. Proxies of the operator's own in front of the app that append the client's
+# Staff accounts: failed logins (password or second factor) that lock a name, or an address,
+# for LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = ["stadtbote.accounts.backends.LockoutBackend"]
+LOCKOUT_FAILURES = env_int("STADTBOTE_LOCKOUT_FAILURES", 5)
+LOCKOUT_FAILURES_PER_ADDRESS = env_int("STADTBOTE_LOCKOUT_FAILURES_PER_ADDRESS", 30)
+LOCKOUT_MINUTES = env_int("STADTBOTE_LOCKOUT_MINUTES", 15)
+LOGIN_URL = "staff-login"
+LOGIN_REDIRECT_URL = "/admin/"
+# A working day, then log in again; the session ends with the browser, too.
+SESSION_COOKIE_AGE = 10 * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+OTP_TOTP_ISSUER = env("STADTBOTE_OTP_ISSUER") or "Stadtbote"
+# Administrators, approvers and superusers must use a second factor. Only the demo (`make
+# run`) switches this off, so that it can be tried without an authenticator app.
+REQUIRE_SECOND_FACTOR = env_bool("STADTBOTE_REQUIRE_SECOND_FACTOR", True)
+# Proxies of the operator's own in front of the app that append the client's
 # address to X-Forwarded-For (0: none; the audit log then records the direct peer).
 TRUSTED_PROXY_HOPS = env_int("STADTBOTE_TRUSTED_PROXY_HOPS", 0)
 

@@ -74,3 +74,15 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("the audit log is append-only")
+
+
+class LoginFailure(models.Model):
+    """A failed password or second-factor check, kept for the lockout window only (see
+    accounts.lockout). The name typed is kept as typed: it may belong to no account."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} at {self.at:%Y-%m-%d %H:%M}"

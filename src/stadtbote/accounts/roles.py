@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import (
     AbstractBaseUser,
@@ -142,6 +143,10 @@ def assign(user: AbstractUser, *roles: Role) -> None:
 
 
 def needs_second_factor(user: AbstractBaseUser) -> bool:
+    """Whether this account may not work without a second factor: its roles need one, or it
+    is a superuser (who may do everything)."""
+    if not settings.REQUIRE_SECOND_FACTOR:
+        return False
     return bool(roles_of(user) & SECOND_FACTOR_REQUIRED) or bool(
         getattr(user, "is_superuser", False)
     )

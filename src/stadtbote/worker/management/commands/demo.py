@@ -30,6 +30,8 @@ class Command(BaseCommand):
                 "Set it in .env (a fresh .env from `make run` already does)."
             )
         call_command("migrate", interactive=False, verbosity=0)
+        # Tried without an authenticator app; anyone may still set one up under /staff/.
+        settings.REQUIRE_SECOND_FACTOR = False
         demo.seed_topics()
         demo.seed_districts()
         logins = {name: demo.reset_demo_user(name)[1] for name in demo.DEMO_ROLES}
@@ -61,6 +63,8 @@ class Command(BaseCommand):
                             f"{name} / {password}  ({demo.DEMO_ROLES[name].value})"
                             for name, password in logins.items()
                         ),
+                        "  Second factor:  optional in the demo; in production administrators"
+                        " and approvers must set one up",
                         f"  Phone page:     {expected}/phone   (send 'Start' as a citizen)",
                         f"  REST API docs:  http://127.0.0.1:{port}/api/v1/docs",
                         "  Stop with Ctrl-C.",
