@@ -225,6 +225,8 @@ LOGGING = {
 }
 
 # Where citizens read the privacy notice, and the version recorded with every consent.
+# The city's name as the public pages, the feeds and the widget show it.
+CITY_NAME = env("STADTBOTE_CITY_NAME") or "Stadt"
 PUBLIC_URL = (env("STADTBOTE_PUBLIC_URL") or "http://127.0.0.1:8000").rstrip("/")
 PRIVACY_NOTICE_URL = env("STADTBOTE_PRIVACY_NOTICE_URL") or f"{PUBLIC_URL}/datenschutz/"
 PRIVACY_NOTICE_VERSION = env("STADTBOTE_PRIVACY_NOTICE_VERSION") or "2026-11"

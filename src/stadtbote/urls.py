@@ -5,6 +5,14 @@ from django.views.generic import RedirectView
 
 from stadtbote.api.views import api
 from stadtbote.channels.whatsapp.views import webhook
+from stadtbote.public.archive_pages import (
+    archive_list,
+    cacheable,
+    feed_version,
+    post_page,
+    widget,
+)
+from stadtbote.public.feeds import LatestPosts, LatestPostsAtom
 from stadtbote.public.views import post_image, privacy_notice, subscribe
 
 
@@ -23,4 +31,22 @@ urlpatterns = [
     path("datenschutz/", privacy_notice, name="privacy-notice"),
     path("anmelden/", subscribe, name="subscribe"),
     path("bilder/<int:post_id>/", post_image, name="post-image"),
+    # The public archive: everything that was sent, with its feeds and a widget to embed.
+    path("archiv/", archive_list, name="archive"),
+    path("archiv/thema/<slug:topic>/", archive_list, name="archive-topic"),
+    path("archiv/<int:post_id>/", post_page, name="archive-post-short"),
+    path("archiv/<int:post_id>-<slug:slug>/", post_page, name="archive-post"),
+    path("archiv/rss/", cacheable(feed_version)(LatestPosts()), name="feed-rss"),
+    path("archiv/atom/", cacheable(feed_version)(LatestPostsAtom()), name="feed-atom"),
+    path(
+        "archiv/thema/<slug:topic>/rss/",
+        cacheable(feed_version)(LatestPosts()),
+        name="feed-rss-topic",
+    ),
+    path(
+        "archiv/thema/<slug:topic>/atom/",
+        cacheable(feed_version)(LatestPostsAtom()),
+        name="feed-atom-topic",
+    ),
+    path("widget/", widget, name="widget"),
 ]

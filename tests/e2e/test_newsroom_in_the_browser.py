@@ -105,3 +105,11 @@ def _walk_through(stack, page) -> None:
     copy = page.input_value(".field-channel_copy textarea")
     assert copy.startswith("*Stadtfest*")
     assert len([m for m in phone.received() if "Marktplatz" in text_of(m)]) == 1
+
+    # The city's website has it too: the archive, its permalink, and the feed.
+    page.context.clear_cookies()
+    page.goto(f"{stack.app_url}/archiv/")
+    page.click("text=Stadtfest")
+    assert "<strong>Samstag</strong>" in page.inner_html("article")
+    feed = page.request.get(f"{stack.app_url}/archiv/rss/")
+    assert feed.ok and "<title>Stadtfest</title>" in feed.text()

@@ -21,6 +21,7 @@ class PostIn(Schema):
     language: str = Field(default="", max_length=5, description="'de', 'en'; empty: everybody")
     link: str = Field(default="", max_length=2000, description="shown with a preview")
     share_footer: bool = Field(default=True, description="add the subscribe link for sharing")
+    on_website: bool = Field(default=True, description="shown in the public archive once sent")
 
 
 class ApprovalIn(Schema):
@@ -48,6 +49,7 @@ class PostOut(Schema):
     language: str
     link: str
     share_footer: bool
+    on_website: bool
     has_image: bool
     estimated_cost: Decimal | None
 

@@ -64,6 +64,7 @@ def create_post(request: HttpRequest, payload: PostIn) -> Status[Post]:
         language=payload.language,
         link=payload.link,
         share_footer=payload.share_footer,
+        on_website=payload.on_website,
     )
     return Status(201, post)
 

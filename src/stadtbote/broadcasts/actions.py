@@ -44,6 +44,7 @@ def create_post(
     publish_at: datetime | None = None,
     link: str = "",
     share_footer: bool = True,
+    on_website: bool = True,
 ) -> Post:
     """`topics` and `districts` are slugs; empty means everybody, the whole city. `language`
     limits the post to subscribers of that language. `template` (a name) reaches those outside
@@ -72,6 +73,7 @@ def create_post(
         language=language,
         link=link,
         share_footer=share_footer,
+        on_website=on_website,
         template=chosen_template,
         urgent=urgent,
         publish_at=publish_at,

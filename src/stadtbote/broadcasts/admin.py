@@ -78,6 +78,7 @@ class PostAdmin(admin.ModelAdmin):
         "urgent",
         "urgent_reason",
         "publish_at",
+        "on_website",
         *readonly_fields,
     ]
     filter_horizontal = ["topics", "districts"]

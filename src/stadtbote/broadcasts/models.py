@@ -79,6 +79,14 @@ class Post(models.Model):
         default=True,
         help_text=_("Adds the subscribe link, so a forwarded post can recruit subscribers."),
     )
+    # Coburg: "everything also on the city website". Unticked, a post stays out of the public
+    # archive, its feeds and the widget (e.g. a test, or a warning for one street only).
+    on_website = models.BooleanField(
+        _("on the website"),
+        default=True,
+        db_default=True,
+        help_text=_("Shown in the public archive and its feeds once it is sent."),
+    )
     estimated_cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     # The audience: empty means everybody; see actions._fan_out for how choices match.

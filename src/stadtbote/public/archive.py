@@ -1,0 +1,77 @@
+"""The public archive: every post that went out (Coburg: "everything also on the city
+website"), for the archive pages, the feeds and the widget alike.
+
+A post is public once it started sending (sending, paused or sent) and staff left it "on the
+website"; drafts, posts waiting for approval or their time, and cancelled posts are not.
+Nothing about recipients is public: no counts, no audience beyond the topics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils.text import slugify
+
+from stadtbote.broadcasts.models import Post
+from stadtbote.subscribers.models import Topic
+
+PUBLIC_STATES = [Post.Status.SENDING, Post.Status.PAUSED, Post.Status.SENT]
+PAGE_SIZE = 20
+MAX_QUERY = 100  # characters of a search that are used; the rest is ignored
+
+
+def published() -> QuerySet[Post]:
+    return (
+        Post.objects.filter(
+            status__in=PUBLIC_STATES, on_website=True, send_started_at__isnull=False
+        )
+        .order_by("-send_started_at", "-id")
+        .prefetch_related("topics")
+    )
+
+
+def find(topic: Topic | None = None, query: str = "") -> QuerySet[Post]:
+    """Published posts, newest first, of one topic and/or matching a search in title and
+    text (every word must occur, in any case)."""
+    posts = published()
+    if topic is not None:
+        posts = posts.filter(topics=topic)
+    for word in query[:MAX_QUERY].split():
+        posts = posts.filter(Q(title__icontains=word) | Q(text__icontains=word))
+    return posts
+
+
+def post(post_id: int) -> Post | None:
+    return published().filter(pk=post_id).first()
+
+
+# German letters as German writes them without: slugify alone would drop "ß" and turn "ä" into
+# "a", and "Straße" would become "strae".
+_GERMAN = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
+
+
+def slug(post: Post) -> str:
+    return slugify(post.title.translate(_GERMAN))[:60].strip("-") or "beitrag"
+
+
+@dataclass(frozen=True)
+class Version:
+    """What a cached page depends on: validators for ETag and Last-Modified."""
+
+    etag: str
+    last_modified: datetime | None
+
+
+def version(posts: QuerySet[Post]) -> Version:
+    """Changes whenever a post joins or leaves these posts (published, hidden, cancelled)."""
+    summary = posts.order_by().aggregate(
+        count=Count("id"), newest=Max("send_started_at"), last_id=Max("id")
+    )
+    ids = ",".join(str(i) for i in posts.values_list("id", flat=True)[:PAGE_SIZE])
+    raw = f"{summary['count']}|{summary['newest']}|{summary['last_id']}|{ids}"
+    return Version(hashlib.sha256(raw.encode()).hexdigest()[:32], summary["newest"])
