@@ -44,6 +44,7 @@ run: setup
 # Without those servers the second run skips with the reason; STADTBOTE_STRICT=1 makes it fail.
 test: setup
 	@scripts/ensure-chromium
+	@scripts/ensure-node-tools
 	$(BIN)/pytest -q
 	STADTBOTE_TEST_BACKEND=postgres $(BIN)/pytest -q
 
