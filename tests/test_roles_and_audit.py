@@ -210,7 +210,7 @@ def test_approving_through_the_api_is_recorded_with_who_and_from_where(client, s
         "Fest",
     )
     assert (entry.ip, entry.via) == ("10.1.2.3", "api")
-    assert [e.action for e in AuditEntry.objects.order_by("id")] == [
+    assert [e.action for e in AuditEntry.objects.filter(action__startswith="post.")][::-1] == [
         "post.created",
         "post.submitted",
         "post.approved",

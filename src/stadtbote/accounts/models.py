@@ -25,6 +25,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # For systems that only read (the city's CMS showing posts): refused for any change.
+    read_only = models.BooleanField(default=False, db_default=False)
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

@@ -3,15 +3,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from stadtbote.accounts.tokens import user_for_token
+from stadtbote.accounts.tokens import token_for
+
+READING = {"GET", "HEAD", "OPTIONS"}
 
 
 class TokenAuth(HttpBearer):
+    """`Authorization: Bearer sbt_…`. The request acts as the token's account, with its
+    role's permissions; a read-only token is refused anything but reading."""
+
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = user_for_token(token)
-        if user is None:
+        found = token_for(token)
+        if found is None:
             return None
-        request.user = user
-        return user
+        if found.read_only and request.method not in READING:
+            raise HttpError(403, "This token may only read.")
+        request.user = found.user
+        return found.user

@@ -24,6 +24,52 @@ class PostIn(Schema):
     on_website: bool = Field(default=True, description="shown in the public archive once sent")
 
 
+class PostUpdateIn(Schema):
+    """Only the fields given change; a draft only."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    text: str | None = Field(default=None, min_length=1, max_length=4096)
+    topics: list[str] | None = None
+    districts: list[str] | None = None
+    template: str | None = None
+    urgent: bool | None = None
+    publish_at: datetime | None = None
+    language: str | None = Field(default=None, max_length=5)
+    link: str | None = Field(default=None, max_length=2000)
+    share_footer: bool | None = None
+    on_website: bool | None = None
+
+
+class ScheduleIn(Schema):
+    publish_at: datetime | None = Field(description="in the future; null: at approval, at once")
+
+
+class AudienceIn(Schema):
+    topics: list[str] = Field(default_factory=list, description="topic slugs; empty: everybody")
+    districts: list[str] = Field(default_factory=list, description="district slugs; empty: city")
+    language: str = Field(default="", max_length=5)
+    template: str | None = Field(default=None, description="the template for those outside")
+
+
+class SubscriberNumbersOut(Schema):
+    """Aggregates only: no person appears."""
+
+    active: int
+    by_status: dict[str, int]
+    by_topic: dict[str, int]
+    by_district: dict[str, int]
+    by_language: dict[str, int]
+
+
+class TemplateOut(Schema):
+    name: str
+    language: str
+    category: str
+    status: str
+    status_reason: str
+    body: str
+
+
 class ApprovalIn(Schema):
     reason: str = Field(default="", max_length=300, description="needed to send alone (urgent)")
 

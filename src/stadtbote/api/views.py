@@ -10,6 +10,7 @@ from ninja.errors import HttpError
 from stadtbote.api.auth import TokenAuth
 from stadtbote.api.schemas import (
     ApprovalIn,
+    AudienceIn,
     AudienceOut,
     ChannelCountsIn,
     ChannelOut,
@@ -18,17 +19,25 @@ from stadtbote.api.schemas import (
     FunnelOut,
     PostIn,
     PostOut,
+    PostUpdateIn,
     PreviewOut,
     Problem,
     RejectionIn,
+    ScheduleIn,
+    SubscriberNumbersOut,
+    TemplateOut,
 )
 from stadtbote.broadcasts import actions, channel_outlet, reports
-from stadtbote.broadcasts.models import Post
+from stadtbote.broadcasts.models import Post, Template
 
 api = NinjaAPI(
     title="Stadtbote API",
     version="1",
-    description="Posts, their sending and their delivery counts.",
+    description=(
+        "Posts (write, change, submit, approve, schedule, pause, cancel, follow), audiences "
+        "and their cost, subscriber numbers (aggregates only), templates. A token acts with "
+        "its account's role; a read-only token may only read."
+    ),
     auth=TokenAuth(),
     urls_namespace="api-v1",
 )
@@ -67,6 +76,76 @@ def create_post(request: HttpRequest, payload: PostIn) -> Status[Post]:
         on_website=payload.on_website,
     )
     return Status(201, post)
+
+
+LIST_LIMIT = 100
+
+
+@api.get("/posts", response=list[PostOut], tags=["posts"])
+def list_posts(
+    request: HttpRequest, status: str | None = None, limit: int = 20, offset: int = 0
+) -> list[Post]:
+    """Newest first; `status` filters (draft, submitted, scheduled, sending, paused, sent,
+    cancelled); at most 100 at a time."""
+    _require(request, "broadcasts.view_post")
+    if status is not None and status not in Post.Status.values:
+        raise HttpError(422, f"Unknown status: {status}.")
+    if not 1 <= limit <= LIST_LIMIT or offset < 0:
+        raise HttpError(422, f"limit is 1–{LIST_LIMIT}, offset at least 0.")
+    posts = Post.objects.order_by("-created_at", "-id").prefetch_related("topics", "districts")
+    if status is not None:
+        posts = posts.filter(status=status)
+    return list(posts.select_related("template")[offset : offset + limit])
+
+
+@api.patch(
+    "/posts/{post_id}",
+    response={200: PostOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["posts"],
+)
+def update_post(request: HttpRequest, post_id: int, payload: PostUpdateIn) -> Post:
+    """Changes a draft: only the fields sent."""
+    changes = payload.dict(exclude_unset=True)
+    return actions.update_post(_post(post_id), request.user, **changes)  # type: ignore[arg-type]
+
+
+@api.post(
+    "/posts/{post_id}/schedule",
+    response={200: PostOut, 403: Problem, 404: Problem, 409: Problem},
+    tags=["posts"],
+)
+def schedule_post(request: HttpRequest, post_id: int, payload: ScheduleIn) -> Post:
+    """Sets the publish time (Europe/Berlin if given without an offset). Before approval the
+    author or an editor may; a scheduled post's time is moved by an approver."""
+    return actions.reschedule(_post(post_id), request.user, payload.publish_at)  # type: ignore[arg-type]
+
+
+@api.post("/audiences/count", response={200: AudienceOut, 409: Problem}, tags=["audiences"])
+def count_audience(request: HttpRequest, payload: AudienceIn) -> dict[str, object]:
+    """Who a post with these choices would reach now, and what it would cost: for choosing
+    an audience before writing."""
+    _require(request, "broadcasts.add_post")
+    return reports.audience_for(
+        request.user,  # type: ignore[arg-type]
+        topics=payload.topics,
+        districts=payload.districts,
+        language=payload.language,
+        template=payload.template,
+    )
+
+
+@api.get("/subscribers/numbers", response=SubscriberNumbersOut, tags=["subscribers"])
+def subscriber_numbers(request: HttpRequest) -> dict[str, object]:
+    """How many subscribe, by status, topic, district and language. No person appears."""
+    _require(request, "broadcasts.view_post")
+    return reports.subscriber_numbers()
+
+
+@api.get("/templates", response=list[TemplateOut], tags=["templates"])
+def list_templates(request: HttpRequest) -> list[Template]:
+    """The registered templates and Meta's verdict on each."""
+    _require(request, "broadcasts.view_template")
+    return list(Template.objects.order_by("name", "language"))
 
 
 @api.get("/posts/{post_id}", response={200: PostOut, 404: Problem}, tags=["posts"])

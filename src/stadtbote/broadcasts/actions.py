@@ -49,6 +49,83 @@ def create_post(
     """`topics` and `districts` are slugs; empty means everybody, the whole city. `language`
     limits the post to subscribers of that language. `template` (a name) reaches those outside
     the 24-hour window; by default STADTBOTE_POST_TEMPLATE in the post's language."""
+    post = Post(author=author, urgent=urgent, share_footer=share_footer, on_website=on_website)
+    chosen = _apply(
+        post,
+        title=title,
+        text=text,
+        language=language,
+        link=link,
+        publish_at=publish_at,
+        template=settings.POST_TEMPLATE if template is None else template,
+        template_required=template is not None,
+        topics=topics,
+        districts=districts,
+    )
+    post.save()
+    post.topics.set(chosen[0])
+    post.districts.set(chosen[1])
+    audit.record(author, "post.created", post, urgent=urgent)
+    return post
+
+
+# What a draft's author (or an editor) may change, and how each change is checked.
+EDITABLE = {
+    "title", "text", "topics", "districts", "language", "template", "urgent", "publish_at",
+    "link", "share_footer", "on_website",
+}  # fmt: skip
+
+
+@transaction.atomic
+def update_post(post: Post, user: User, **changes: Any) -> Post:
+    """Changes a draft; a post submitted, approved or sent is changed no more (a rejected
+    post is a draft again). Every change is checked as when the post was written."""
+    locked = _locked(post)
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise PostError(f"These cannot be changed: {', '.join(sorted(unknown))}.")
+    if locked.status != Post.Status.DRAFT:
+        raise PostError("Only a draft can be changed.")
+    if user.pk != locked.author_id and not user.has_perm("broadcasts.change_post"):
+        raise NotAllowed("Only the author or an editor may change this post.")
+    for name in ("urgent", "share_footer", "on_website"):
+        if name in changes:
+            setattr(locked, name, bool(changes[name]))
+    current_template = locked.template.name if locked.template else ""
+    chosen = _apply(
+        locked,
+        title=changes.get("title", locked.title),
+        text=changes.get("text", locked.text),
+        language=changes.get("language", locked.language),
+        link=changes.get("link", locked.link),
+        publish_at=changes.get("publish_at", locked.publish_at),
+        template=changes.get("template", current_template) or "",
+        template_required="template" in changes and bool(changes["template"]),
+        topics=changes.get("topics", [t.slug for t in locked.topics.all()]),
+        districts=changes.get("districts", [d.slug for d in locked.districts.all()]),
+    )
+    locked.save()
+    locked.topics.set(chosen[0])
+    locked.districts.set(chosen[1])
+    audit.record(user, "post.updated", locked, fields=sorted(changes))
+    post.refresh_from_db()
+    return post
+
+
+def _apply(
+    post: Post,
+    *,
+    title: str,
+    text: str,
+    language: str,
+    link: str,
+    publish_at: datetime | None,
+    template: str,
+    template_required: bool,
+    topics: Sequence[str],
+    districts: Sequence[str],
+) -> tuple[list[Topic], list[District]]:
+    """Checks and sets a post's content; returns the topics and districts to set once saved."""
     title, text = title.strip(), text.strip()
     if not title or not text:
         raise PostError("A post needs a title and a text.")
@@ -60,31 +137,49 @@ def create_post(
         raise PostError("A link starts with http:// or https:// and has no spaces.")
     chosen_topics = _by_slug(Topic, topics, "topic")
     chosen_districts = _by_slug(District, districts, "district")
-    name = settings.POST_TEMPLATE if template is None else template
-    chosen_template = Template.objects.filter(name=name, language=language or "de").first()
-    if chosen_template is None and template is not None:
+    chosen_template = (
+        Template.objects.filter(name=template, language=language or "de").first()
+        if template
+        else None
+    )
+    if chosen_template is None and template_required:
         raise PostError(f"Unknown template: {template} ({language or 'de'}).")
     if publish_at is not None and timezone.is_naive(publish_at):
         publish_at = timezone.make_aware(publish_at)  # Europe/Berlin, the city's time
-    post = Post(
-        author=author,
-        title=title[:200],
-        text=text,
-        language=language,
-        link=link,
-        share_footer=share_footer,
-        on_website=on_website,
-        template=chosen_template,
-        urgent=urgent,
-        publish_at=publish_at,
-    )
+    post.title, post.text, post.language, post.link = title[:200], text, language, link
+    post.publish_at, post.template = publish_at, chosen_template
     problem = rendering.length_problem(post)
     if problem:
         raise PostError(problem)
-    post.save()
-    post.topics.set(chosen_topics)
-    post.districts.set(chosen_districts)
-    audit.record(author, "post.created", post, urgent=urgent)
+    return chosen_topics, chosen_districts
+
+
+@transaction.atomic
+def reschedule(post: Post, user: User, publish_at: datetime | None) -> Post:
+    """Sets or clears the publish time. Before approval the author or an editor may; once a
+    post is approved and waiting for its time, moving that time is an approver's decision
+    (None: send now)."""
+    locked = _locked(post)
+    if publish_at is not None and timezone.is_naive(publish_at):
+        publish_at = timezone.make_aware(publish_at)
+    if publish_at is not None and publish_at <= timezone.now():
+        raise PostError("The publish time must be in the future.")
+    if locked.status in (Post.Status.DRAFT, Post.Status.SUBMITTED):
+        if user.pk != locked.author_id and not user.has_perm("broadcasts.change_post"):
+            raise NotAllowed("Only the author or an editor may change this post.")
+        locked.publish_at = publish_at
+        locked.save(update_fields=["publish_at"])
+    elif locked.status == Post.Status.SCHEDULED:
+        if not user.has_perm("broadcasts.approve_post"):
+            raise NotAllowed("Moving an approved post's time is for approvers.")
+        locked.publish_at = publish_at
+        locked.save(update_fields=["publish_at"])
+        if publish_at is None:
+            _start_sending(locked)
+    else:
+        raise PostError("This post is already being sent or was sent.")
+    audit.record(user, "post.rescheduled", locked, publish_at=str(publish_at or "now"))
+    post.refresh_from_db()
     return post
 
 

@@ -1,16 +1,22 @@
-"""What staff see of a post, shaped once for the API and the admin: its preview, its audience
-and cost before approval, its funnel while and after it is sent, its Channel posting."""
+"""What staff see, shaped once for the API and the admin: a post's preview, its audience and
+cost before approval, its funnel while and after it is sent, its Channel posting; and the
+numbers of subscribers, as aggregates."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from stadtbote.broadcasts import costs, delivering, rendering, sharing
+from stadtbote.broadcasts import actions, costs, delivering, rendering, sharing
 from stadtbote.broadcasts import funnel as funnels
 from stadtbote.broadcasts.models import ChannelPosting, Post
+from stadtbote.subscribers.models import District, Subscriber, Topic
 
 
 def preview(post: Post) -> dict[str, Any]:
@@ -44,6 +50,55 @@ def audience(post: Post) -> dict[str, Any]:
             "blocking": budget.blocking,
             "warning": budget.problem(estimate.amount),
         },
+    }
+
+
+def audience_for(
+    author: User,
+    *,
+    topics: Sequence[str],
+    districts: Sequence[str],
+    language: str = "",
+    template: str | None = None,
+) -> dict[str, Any]:
+    """`audience` of a post not written yet: computed on a draft with these choices that is
+    rolled back, so that the count comes from the very condition the fan-out uses."""
+    with transaction.atomic():
+        draft = actions.create_post(
+            author,
+            title="audience",
+            text="audience",
+            topics=topics,
+            districts=districts,
+            language=language,
+            template=template,
+        )
+        result = audience(draft)
+        transaction.set_rollback(True)
+    return result
+
+
+def subscriber_numbers() -> dict[str, Any]:
+    """Aggregates only, never a person: active subscribers by topic, district and language,
+    and everyone by status."""
+    active = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+    by_status = dict(Subscriber.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {
+        "active": by_status.get(Subscriber.Status.ACTIVE, 0),
+        "by_status": {status: by_status.get(status, 0) for status in Subscriber.Status.values},
+        "by_topic": {
+            t.slug: t.n
+            for t in Topic.objects.annotate(
+                n=Count("subscribers", filter=Q(subscribers__in=active))
+            )
+        },
+        "by_district": {
+            d.slug: d.n
+            for d in District.objects.annotate(
+                n=Count("subscribers", filter=Q(subscribers__in=active))
+            )
+        },
+        "by_language": dict(active.values_list("language").annotate(n=Count("id")).order_by()),
     }
 
 

@@ -13,11 +13,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
+        parser.add_argument(
+            "--read-only", action="store_true", help="a token that may only read (GET)"
+        )
 
-    def handle(self, *args: Any, username: str, **options: Any) -> None:
+    def handle(self, *args: Any, username: str, read_only: bool, **options: Any) -> None:
         User = get_user_model()
         try:
             user = User.objects.get(username=username, is_active=True)
         except User.DoesNotExist:
             raise CommandError(f"No active user named {username!r}.") from None
-        self.stdout.write(create_token(user))
+        self.stdout.write(create_token(user, read_only=read_only))
