@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, NinjaAPI, Status, UploadedFile
 from ninja.errors import HttpError
+from ninja.openapi.schema import OpenAPISchema
 
 from stadtbote.api.auth import TokenAuth
 from stadtbote.api.schemas import (
@@ -30,7 +33,51 @@ from stadtbote.api.schemas import (
 from stadtbote.broadcasts import actions, channel_outlet, reports
 from stadtbote.broadcasts.models import Post, Template
 
-api = NinjaAPI(
+# Answers every operation may give besides its own: a body that is not JSON, a missing,
+# revoked or unknown token, a request that does not fit the operation (ninja's list of
+# problems, or a sentence).
+_DETAIL = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "properties": {"detail": {"type": "string"}},
+            "required": ["detail"],
+        }
+    }
+}
+COMMON_RESPONSES: dict[str, Any] = {
+    "400": {"description": "The body cannot be read (not JSON).", "content": _DETAIL},
+    "401": {"description": "No valid API token."},
+    "422": {
+        "description": "The request does not fit: what is wrong, for each part.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "detail": {"anyOf": [{"type": "string"}, {"type": "array", "items": {}}]}
+                    },
+                    "required": ["detail"],
+                }
+            }
+        },
+    },
+}
+
+
+class StadtboteAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for code, response in COMMON_RESPONSES.items():
+                    operation["responses"].setdefault(code, response)
+        return schema
+
+
+api = StadtboteAPI(
     title="Stadtbote API",
     version="1",
     description=(
