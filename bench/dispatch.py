@@ -151,6 +151,8 @@ def emulator_rate(stack: Any, numbers: set[str]) -> dict[str, Any]:
         "slowest_whole_second": min(interior) if interior else None,
         "peak_messages_in_one_second": max(per_second.values()),
         "distinct_recipients": len(set(m["to"] for m in body["messages"] if m["to"] in numbers)),
+        # Sends in each whole second from the first to the last: where a run stalled.
+        "per_second": [per_second.get(t, 0) for t in range(first, last + 1)],
     }
 
 

@@ -13,6 +13,7 @@ bound, late by at most one poll plus the answer's time. The app's own record (th
 
     .venv/bin/python bench/urgent_latency.py [--backends sqlite,postgres] [--n 1000000]
                                              [--rate 1000] [--repeat 5] [--audience 5]
+                                             [--analyze]
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--poll", type=float, default=0.01, help="seconds between polls")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (postgres)")
     parser.add_argument("--webhook-batch", type=int, default=1, help="statuses per webhook")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="PostgreSQL: ANALYZE the deliveries after the approval (as autovacuum would)",
+    )
     return parser.parse_args(argv)
 
 
@@ -93,6 +99,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         rate=args.rate,
         workers=args.workers,
         webhook_batch=args.webhook_batch,
+        analyze=args.analyze,
         topic_audience=args.audience,
     ) as post:
         time.sleep(args.settle)
@@ -151,6 +158,7 @@ def main(argv: list[str]) -> int:
             "rate": args.rate,
             "audience": args.audience,
             "poll_seconds": args.poll,
+            "analyze_after_approval": args.analyze,
             "results": results,
         }
     )

@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -804,7 +805,8 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def floor_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Reads the request and answers 200 "ok": what uvicorn (h11) and asyncio cost alone."""
+    """Reads the request and answers 200 "ok": what uvicorn (its HTTP parser, see
+    `http_parser`) and asyncio cost alone."""
     if scope["type"] != "http":
         return
     more = True
@@ -839,6 +841,12 @@ def serve_floor(port: int, processes: int) -> None:
         uvicorn.Server(config).run()
 
 
+def http_parser() -> str:
+    """The HTTP/1.1 implementation uvicorn picks by itself (`http="auto"`, as the app's `run`):
+    the C parser httptools when it is installed, else the pure-Python h11."""
+    return "httptools" if importlib.util.find_spec("httptools") else "h11"
+
+
 def measure_floor(args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     server = subprocess.Popen(
@@ -864,7 +872,7 @@ def measure_floor(args: argparse.Namespace) -> dict[str, Any]:
         server.wait(timeout=15)
     seconds = loaded["finished"] - loaded["started"]
     return {
-        "what": "uvicorn (h11) with an ASGI app that reads the body and answers ok",
+        "what": f"uvicorn ({http_parser()}) with an ASGI app that reads the body and answers ok",
         "requests": args.floor_requests,
         "http_200": loaded["codes"].get(200, 0),
         "requests_per_second": args.floor_requests / seconds,

@@ -13,6 +13,7 @@ after the warm-up (MB per minute).
 
     .venv/bin/python bench/worker_memory.py [--backends sqlite,postgres] [--n 1000000]
                                             [--rate 1000] [--minutes 5] [--interval 5]
+                                            [--analyze]
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=30.0, help="seconds left out of trends")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (postgres)")
     parser.add_argument("--webhook-batch", type=int, default=1, help="statuses per webhook")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="PostgreSQL: ANALYZE the deliveries after the approval (as autovacuum would)",
+    )
     return parser.parse_args(argv)
 
 
@@ -73,6 +79,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         rate=args.rate,
         workers=args.workers,
         webhook_batch=args.webhook_batch,
+        analyze=args.analyze,
     ) as post:
         watched = {**post.worker_pids, "emulator": process_pids(post.stack)["emulator"]}
         memory: dict[str, list[tuple[float, float]]] = {name: [] for name in watched}
@@ -130,6 +137,7 @@ def main(argv: list[str]) -> int:
             "rate": args.rate,
             "minutes": args.minutes,
             "interval_seconds": args.interval,
+            "analyze_after_approval": args.analyze,
             "results": results,
         }
     )

@@ -5,8 +5,10 @@ the keyboard alone."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from django.utils import timezone
@@ -136,3 +138,30 @@ def test_the_check_finds_what_it_should(axe_page):
     axe_page.set_content('<html lang="de"><body><img src="x.png"><input></body></html>')
     found = " ".join(serious_violations(axe_page))
     assert "image-alt" in found and "label" in found
+
+
+def test_the_newsroom_pages_have_no_serious_violations_and_preview_live(
+    live_server, axe_page, published, django_user_model
+):
+    user = django_user_model.objects.create_user("emma", password=PASSWORD)
+    roles.assign(user, Role.EDITOR)
+    axe_page.goto(f"{live_server.url}/redaktion/")
+    axe_page.fill("#id_username", "emma")
+    axe_page.fill("#id_password", PASSWORD)
+    axe_page.keyboard.press("Enter")
+    axe_page.wait_for_url(lambda url: urlparse(url).path == "/redaktion/")
+    for path in ["/redaktion/", "/redaktion/kalender/", f"/redaktion/{published.pk}/"]:
+        axe_page.goto(f"{live_server.url}{path}")
+        assert serious_violations(axe_page) == [], path
+    axe_page.goto(f"{live_server.url}/redaktion/neu/")
+    assert serious_violations(axe_page) == []
+    # The preview follows the typing, without saving anything.
+    axe_page.fill("#id_title", "Stadtfest")
+    axe_page.fill("#id_text", "Am *Samstag* ist Fest.")
+    axe_page.wait_for_function(
+        "document.querySelector('[data-preview=html]').innerHTML.includes('<strong>Samstag</strong>')"
+    )
+    assert Post.objects.filter(title="Stadtfest").count() == 0
+    axe_page.click("button[type=submit].primary")
+    axe_page.wait_for_url(lambda url: re.fullmatch(r"/redaktion/\d+/", urlparse(url).path))
+    assert Post.objects.filter(title="Stadtfest").count() == 1

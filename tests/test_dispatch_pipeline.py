@@ -336,3 +336,42 @@ def test_a_pipeline_leaves_retries_far_ahead_to_the_sweep(editor, monkeypatch):
     started(editor, "Baustelle")
     assert tasks.dispatch_all() == 0
     assert Delivery.objects.filter(state=SendState.QUEUED, error_code=130429).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finished_batches_are_recorded_while_claiming_goes_on(editor, monkeypatch):
+    # A send loop that never fills up: the pipeline claims on every pass. Batches that are
+    # done must still be recorded as it goes, not only when there is nothing left to claim.
+    fake = FakeLoop()
+    monkeypatch.setattr(FakeLoop, "waiting", lambda self, up_to=BULK: 0)
+    monkeypatch.setattr(SendLoop, "instance", classmethod(lambda cls: fake))
+    subscribers(40)
+    post = started(editor, "Baustelle")
+    recorded_while_claiming: list[int] = []
+    claimer = tasks.Claimer()
+
+    def slow_claim(limit: int, before: int = dispatch.ANY):
+        time.sleep(0.03)  # long enough for earlier batches to finish
+        recorded_while_claiming.append(
+            Delivery.objects.filter(post=post, state=SendState.ACCEPTED).count()
+        )
+        return claimer(limit, before)
+
+    pipeline = dispatch.Pipeline(
+        slow_claim, delivering.load_claimed, delivering.build_batch, batch=4, ahead=8
+    )
+    assert pipeline.run() == 40
+    assert max(recorded_while_claiming[:-1]) > 0
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="planner statistics are PostgreSQL's")
+@pytest.mark.django_db
+def test_a_large_fan_out_refreshes_the_planner_statistics(editor, monkeypatch):
+    monkeypatch.setattr(actions, "ANALYZE_AFTER", 3)
+    subscribers(3)
+    started(editor, "Baustelle")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = %s", [Delivery._meta.db_table]
+        )
+        assert cursor.fetchone()[0] == 3

@@ -187,7 +187,7 @@ def test_a_used_code_cannot_be_used_again(client, person):
 def test_next_never_leads_off_the_site(client, person):
     person("erika", Role.EDITOR)
     response = log_in(client, "erika", next_url="https://evil.example/steal")
-    assert response.url == "/admin/"
+    assert response.url == "/redaktion/"  # the newsroom, where staff start
 
 
 def test_logout_needs_a_post_with_a_csrf_token(person):

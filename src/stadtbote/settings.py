@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "stadtbote.broadcasts",
     "stadtbote.worker",
     "stadtbote.public",
+    "stadtbote.newsroom",
 ]
 
 MIDDLEWARE = [
@@ -255,7 +256,7 @@ LOCKOUT_FAILURES = env_int("STADTBOTE_LOCKOUT_FAILURES", 5)
 LOCKOUT_FAILURES_PER_ADDRESS = env_int("STADTBOTE_LOCKOUT_FAILURES_PER_ADDRESS", 30)
 LOCKOUT_MINUTES = env_int("STADTBOTE_LOCKOUT_MINUTES", 15)
 LOGIN_URL = "staff-login"
-LOGIN_REDIRECT_URL = "/admin/"
+LOGIN_REDIRECT_URL = "/redaktion/"
 # A working day, then log in again; the session ends with the browser, too.
 SESSION_COOKIE_AGE = 10 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="staff-login", query_string=True)),
     path("admin/", admin.site.urls),
     path("staff/", include("stadtbote.accounts.urls")),
+    path("redaktion/", include("stadtbote.newsroom.urls")),
     path("api/v1/", api.urls),
     path("webhooks/whatsapp", webhook, name="whatsapp-webhook"),
     path("health", health),

@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from stadtbote.accounts import audit, roles
 
 # The parts of the site that need a verified session; /staff/ holds the login pages.
-STAFF_AREAS = ("/admin/",)
+STAFF_AREAS = ("/admin/", "/redaktion/")
 
 
 def has_second_factor(user: AbstractBaseUser) -> bool:

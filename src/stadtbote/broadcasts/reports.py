@@ -63,17 +63,24 @@ def audience_for(
 ) -> dict[str, Any]:
     """`audience` of a post not written yet: computed on a draft with these choices that is
     rolled back, so that the count comes from the very condition the fan-out uses."""
+    return draft_view(
+        author,
+        title="audience",
+        text="audience",
+        topics=topics,
+        districts=districts,
+        language=language,
+        template=template,
+    )["audience"]
+
+
+def draft_view(author: User, **fields: Any) -> dict[str, Any]:
+    """The preview and the audience of a post as it is being written, before it is saved:
+    computed on a draft with these fields that is rolled back (actions.create_post checks
+    them; its PostError says what is wrong)."""
     with transaction.atomic():
-        draft = actions.create_post(
-            author,
-            title="audience",
-            text="audience",
-            topics=topics,
-            districts=districts,
-            language=language,
-            template=template,
-        )
-        result = audience(draft)
+        draft = actions.create_post(author, **fields)
+        result = {"preview": preview(draft), "audience": audience(draft)}
         transaction.set_rollback(True)
     return result
 

@@ -360,6 +360,11 @@ class Pipeline:
             if woken:
                 self._wake.clear()
                 exhausted = False
+            else:
+                # Every pass, also while claiming goes on and on: a batch left unrecorded
+                # would stay SENDING (and be failed as interrupted after STALE_CLAIM_SECONDS).
+                # Only a wake-up (an urgent post) claims first.
+                accepted += self._record_finished()
             before: int | None = None  # claim only work of a priority below this
             if woken or (not exhausted and sender.waiting(priority) < self._ahead):
                 before = ANY
@@ -373,7 +378,7 @@ class Pipeline:
                     if self._retry_at is not None and self._retry_at <= time.monotonic():
                         self._retry_at = None  # due retries are claimed like any row
                     self._submit(sender, work)
-                    continue  # claiming comes before recording: an urgent batch waits less
+                    continue
                 if before == ANY:
                     exhausted, priority = True, BULK
             accepted += self._record_finished()

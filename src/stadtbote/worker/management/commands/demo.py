@@ -57,7 +57,9 @@ class Command(BaseCommand):
                     [
                         "",
                         "Stadtbote demo is running.",
-                        f"  Staff area:     http://127.0.0.1:{port}/admin/",
+                        f"  Newsroom:       http://127.0.0.1:{port}/redaktion/",
+                        f"  Administration: http://127.0.0.1:{port}/admin/",
+                        f"  Public archive: http://127.0.0.1:{port}/archiv/",
                         "  Logins:         "
                         + "\n                  ".join(
                             f"{name} / {password}  ({demo.DEMO_ROLES[name].value})"
