@@ -50,7 +50,22 @@ def axe_page(browser):
     context.close()
 
 
+# Every page checked is also kept as a screenshot, for people to look at after a run.
+SCREENSHOTS = (
+    Path(os.environ.get("STADTBOTE_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "var"))
+    / "screenshots"
+)
+
+
+def _screenshot(page) -> None:
+    name = re.sub(r"[^a-z0-9]+", "-", urlparse(page.url).path.lower()).strip("-") or "start"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
 def serious_violations(page) -> list[str]:
+    if page.url.startswith("http"):
+        _screenshot(page)
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         """() => axe.run(document, {runOnly: {type: 'tag',

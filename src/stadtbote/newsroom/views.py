@@ -114,7 +114,11 @@ def live_preview(request: HttpRequest) -> JsonResponse:
     it reaches and what it costs. Nothing is saved."""
     form = PostForm(request.POST)
     if not form.is_valid():
-        problems = [str(e) for errors in form.errors.values() for e in errors]
+        problems = [
+            f"{form.fields[name].label}: {error}" if name in form.fields else str(error)
+            for name, errors in form.errors.items()
+            for error in errors
+        ]
         return JsonResponse({"problem": " ".join(problems)}, status=200)
     fields = form.as_action_fields()
     fields.pop("publish_at")

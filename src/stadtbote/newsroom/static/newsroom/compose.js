@@ -12,6 +12,7 @@
   let asked = 0;
 
   async function refresh() {
+    if (!form.elements.text.value.trim()) return; // nothing to show yet
     const ticket = ++asked;
     let answer;
     try {
