@@ -48,11 +48,19 @@ def feed_version(request: HttpRequest, topic: str | None = None) -> archive.Vers
 def cacheable(version: Callable[..., archive.Version]) -> Callable[[View], View]:
     """GET only, answered 304 when the client's copy is current, cacheable by anyone."""
 
+    def once(request: HttpRequest, *args: Any, **kwargs: Any) -> archive.Version:
+        # `condition` asks for the ETag and for Last-Modified separately: one query serves both.
+        found: archive.Version | None = getattr(request, "_archive_version", None)
+        if found is None:
+            found = version(request, *args, **kwargs)
+            request._archive_version = found  # type: ignore[attr-defined]
+        return found
+
     def decorate(view: View) -> View:
         @require_GET
         @condition(
-            etag_func=lambda request, *a, **kw: version(request, *a, **kw).etag,
-            last_modified_func=lambda request, *a, **kw: version(request, *a, **kw).last_modified,
+            etag_func=lambda request, *a, **kw: once(request, *a, **kw).etag,
+            last_modified_func=lambda request, *a, **kw: once(request, *a, **kw).last_modified,
         )
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
