@@ -179,3 +179,16 @@ def staff_login(client: Any, user: Any) -> None:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+def staff_with_roles(user_model: Any, **roles_by_name: Any) -> dict[str, Any]:
+    """Staff accounts by name, each with its role (accounts.roles.Role), fresh from the
+    database so that no permission is cached."""
+    from stadtbote.accounts import roles
+
+    made = {}
+    for name, role in roles_by_name.items():
+        user = user_model.objects.create(username=name)
+        roles.assign(user, role)
+        made[name] = user_model.objects.get(pk=user.pk)
+    return made

@@ -11,7 +11,6 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from stadtbote.accounts import roles
 from stadtbote.accounts.models import AuditEntry
 from stadtbote.accounts.roles import Role
 from stadtbote.accounts.tokens import create_token
@@ -19,24 +18,20 @@ from stadtbote.broadcasts import actions
 from stadtbote.broadcasts.models import Post, Template
 from stadtbote.subscribers import actions as subscribers
 from stadtbote.subscribers.models import District, Topic
-from tests.helpers import ALICE, BOB, active_subscriber
+from tests.helpers import ALICE, BOB, active_subscriber, staff_with_roles
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def people(django_user_model):
-    made = {}
-    for name, role in [
-        ("erika", Role.EDITOR),
-        ("emil", Role.EDITOR),
-        ("paula", Role.APPROVER),
-        ("vera", Role.VIEWER),
-    ]:
-        user = django_user_model.objects.create(username=name)
-        roles.assign(user, role)
-        made[name] = django_user_model.objects.get(pk=user.pk)
-    return made
+    return staff_with_roles(
+        django_user_model,
+        erika=Role.EDITOR,
+        emil=Role.EDITOR,
+        paula=Role.APPROVER,
+        vera=Role.VIEWER,
+    )
 
 
 @pytest.fixture

@@ -9,31 +9,26 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from stadtbote.accounts import roles
 from stadtbote.accounts.models import AuditEntry
 from stadtbote.accounts.roles import Role
 from stadtbote.broadcasts import actions
 from stadtbote.broadcasts.models import ChannelPosting, Post, Template
 from stadtbote.subscribers import actions as subscribers
 from stadtbote.subscribers.models import Topic
-from tests.helpers import ALICE, BOB, active_subscriber, staff_login
+from tests.helpers import ALICE, BOB, active_subscriber, staff_login, staff_with_roles
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def people(django_user_model):
-    made = {}
-    for name, role in [
-        ("erika", Role.EDITOR),
-        ("paula", Role.APPROVER),
-        ("vera", Role.VIEWER),
-        ("gerd", Role.AGENT),
-    ]:
-        user = django_user_model.objects.create(username=name)
-        roles.assign(user, role)
-        made[name] = django_user_model.objects.get(pk=user.pk)
-    return made
+    return staff_with_roles(
+        django_user_model,
+        erika=Role.EDITOR,
+        paula=Role.APPROVER,
+        vera=Role.VIEWER,
+        gerd=Role.AGENT,
+    )
 
 
 @pytest.fixture

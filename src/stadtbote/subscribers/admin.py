@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 
 from stadtbote.accounts import audit
 from stadtbote.lib import crypto, phone
+from stadtbote.lib.admin import ReadOnlyAdmin
 from stadtbote.subscribers import actions
 from stadtbote.subscribers.export import export
 from stadtbote.subscribers.models import ConsentEvent, District, Subscriber, Topic
@@ -92,7 +93,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(ReadOnlyAdmin):
     list_display = ["occurred_at", "action", "channel", "notice_version", "subscriber_ref"]
     list_filter = ["action", "channel", "notice_version"]
     readonly_fields = [f.name for f in ConsentEvent._meta.fields]
@@ -105,15 +106,6 @@ class ConsentEventAdmin(admin.ModelAdmin):
         if not search_term:
             return queryset, False
         return queryset.filter(subscriber_ref__in=_indexes_for(search_term) or []), False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Topic)
