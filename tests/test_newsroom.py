@@ -15,7 +15,14 @@ from stadtbote.broadcasts import actions
 from stadtbote.broadcasts.models import ChannelPosting, Post, Template
 from stadtbote.subscribers import actions as subscribers
 from stadtbote.subscribers.models import Topic
-from tests.helpers import ALICE, BOB, active_subscriber, staff_login, staff_with_roles
+from tests.helpers import (
+    ALICE,
+    BOB,
+    active_subscriber,
+    emulator_server,
+    staff_login,
+    staff_with_roles,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +255,34 @@ def test_subscribing_changes_the_live_count(as_, people):
     alice = active_subscriber(ALICE)
     subscribers.toggle_topic(alice, topic)
     assert client.post("/redaktion/vorschau/", form).json()["recipients"] == 1
+
+
+@pytest.fixture
+def administrator(django_user_model):
+    return staff_with_roles(django_user_model, ida=Role.ADMINISTRATOR)["ida"]
+
+
+def test_only_administrators_see_the_settings(as_, people, administrator):
+    for name in ("erika", "paula", "vera", "gerd"):
+        assert as_(people[name]).get("/redaktion/einstellungen/").status_code == 403
+    page = as_(administrator).get("/redaktion/einstellungen/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "100000000000001" in html  # the phone number id
+    assert "test-token" not in html and "test-app-secret" not in html  # secrets never shown
+
+
+def test_testing_the_whatsapp_connection(as_, administrator):
+    client = as_(administrator)
+    with emulator_server():
+        answer = client.post("/redaktion/einstellungen/").content.decode()
+    assert 'role="status"' in answer and 'role="alert"' not in answer
+    # Nothing listens on the configured address outside the block: a clear failure.
+    failed = client.post("/redaktion/einstellungen/").content.decode()
+    assert 'role="alert"' in failed and "test-token" not in failed
+    results = list(
+        AuditEntry.objects.filter(action="whatsapp.connection_tested").values_list(
+            "details__ok", flat=True
+        )
+    )
+    assert sorted(results) == [False, True]

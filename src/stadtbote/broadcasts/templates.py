@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from stadtbote.broadcasts.models import Post, Template
-from stadtbote.channels.types import OutboundMessage, TemplateUse
+from stadtbote.channels.types import OutboundMessage, TemplateUse, TransportError
 from stadtbote.channels.whatsapp import templates as meta
 
 BODY_MAX = 1024
@@ -59,6 +60,28 @@ def sync() -> int:
             remote.name, remote.language, remote.status, remote.reason, remote.meta_id
         )
     return changed
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The answer to "does the WhatsApp connection work?": whether Meta (or the BSP) accepted
+    the token and the business account, and what it said, for people."""
+
+    ok: bool
+    detail: str
+    templates: int = 0
+
+
+def check_connection() -> ConnectionCheck:
+    """Asks Meta for the account's templates (the token, the account id and the network all
+    have to be right for that) and brings their review states up to date on the way."""
+    try:
+        remote = meta.fetch_all()
+    except TransportError as exc:
+        return ConnectionCheck(False, str(exc))
+    for item in remote:
+        apply_status(item.name, item.language, item.status, item.reason, item.meta_id)
+    return ConnectionCheck(True, "", templates=len(remote))
 
 
 def apply_status(name: str, language: str, status: str, reason: str = "", meta_id: str = "") -> int:
