@@ -286,3 +286,27 @@ def test_testing_the_whatsapp_connection(as_, administrator):
         )
     )
     assert sorted(results) == [False, True]
+
+
+def test_opt_outs_in_the_24_hours_after_a_post_are_shown(as_, people):
+    from stadtbote.broadcasts import reports
+
+    alice, bob = active_subscriber(ALICE), active_subscriber(BOB)
+    post = actions.create_post(people["erika"], title="Fest", text="x")
+    actions.submit(post, people["erika"])
+    actions.approve(post, people["paula"])
+    subscribers.unsubscribe(alice, wording="Stop")
+    subscribers.unsubscribe(bob, wording="Stop")
+    now = timezone.now()
+    # Started an hour ago: both opt-outs are inside its 24 hours.
+    Post.objects.filter(pk=post.pk).update(send_started_at=now - timedelta(hours=1))
+    post.refresh_from_db()
+    assert reports.opt_outs_after(post) == 2
+    page = as_(people["vera"]).get(f"/redaktion/{post.pk}/")
+    assert page.context["funnel"]["opt_outs_24h"] == 2
+    # Started 30 hours ago: the opt-outs came after its window; not started: none.
+    Post.objects.filter(pk=post.pk).update(send_started_at=now - timedelta(hours=30))
+    post.refresh_from_db()
+    assert reports.opt_outs_after(post) == 0
+    draft = actions.create_post(people["erika"], title="Markt", text="x")
+    assert reports.opt_outs_after(draft) == 0

@@ -176,6 +176,7 @@ class FunnelOut(Schema):
     actual_cost: Decimal
     currency: str
     subscriptions_brought: int
+    opt_outs_24h: int = Field(description="opt-outs city-wide in the 24 hours after it started")
 
 
 class ChannelPostingIn(Schema):

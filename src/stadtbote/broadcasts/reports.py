@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -16,7 +17,7 @@ from django.utils import timezone
 from stadtbote.broadcasts import actions, costs, delivering, rendering, sharing
 from stadtbote.broadcasts import funnel as funnels
 from stadtbote.broadcasts.models import ChannelPosting, Post
-from stadtbote.subscribers.models import District, Subscriber, Topic
+from stadtbote.subscribers.models import ConsentEvent, District, Subscriber, Topic
 
 
 def preview(post: Post) -> dict[str, Any]:
@@ -109,12 +110,30 @@ def subscriber_numbers() -> dict[str, Any]:
     }
 
 
+# Opt-outs in this window after a post started are the clearest sign of what annoys people.
+OPT_OUT_WINDOW = timedelta(hours=24)
+
+
+def opt_outs_after(post: Post) -> int:
+    """Subscribers who ended their subscription (any way: Stop, erasure in the chat) within
+    OPT_OUT_WINDOW after the post started sending; 0 before it started. City-wide: an opt-out
+    says nothing of which post caused it, so posts close together share theirs."""
+    if post.send_started_at is None:
+        return 0
+    return ConsentEvent.objects.filter(
+        action=ConsentEvent.Action.WITHDRAWN,
+        occurred_at__gte=post.send_started_at,
+        occurred_at__lt=post.send_started_at + OPT_OUT_WINDOW,
+    ).count()
+
+
 def funnel(post: Post) -> dict[str, Any]:
     counts = funnels.funnel(post)
     return asdict(counts) | {
         "actual_cost": costs.actual(post),
         "currency": costs.currency(),
         "subscriptions_brought": sharing.subscriptions_brought(post),
+        "opt_outs_24h": opt_outs_after(post),
     }
 
 

@@ -121,6 +121,10 @@ class ConsentEvent(models.Model):
 
     objects = AppendOnlyQuerySet.as_manager()
 
+    class Meta:
+        # How many opted out in a window (after a post, per day) is counted from here.
+        indexes = [models.Index(fields=["action", "occurred_at"], name="consent_action_time_idx")]
+
     def __str__(self) -> str:
         return f"{self.action} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
