@@ -18,8 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,23 +233,14 @@ def api(
     who: Staff, method: str, path: str, body: Any = None, *, timeout: float = 30
 ) -> tuple[int, Any]:
     """A REST API call. Approving a post fans it out in the request: on PostgreSQL a million
-    recipients take longer than the 30 s `request` allows, so the timeout can be raised."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
+    recipients take longer than the usual 30 s, so the timeout can be raised."""
+    return request(
+        method,
         f"{who.app_url}/api/v1{path}",
-        data=data,
-        method=method,
-        headers={"Authorization": f"Bearer {who.token}", "Content-Type": "application/json"},
+        body,
+        {"Authorization": f"Bearer {who.token}"},
+        timeout=timeout,
     )
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
-            raw, status = response.read(), response.status
-    except urllib.error.HTTPError as exc:
-        raw, status = exc.read(), exc.code
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, raw.decode(errors="replace")
 
 
 def process_pids(stack: Stack) -> dict[str, int]:

@@ -38,7 +38,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -61,6 +60,7 @@ from common import (
     machine,
     median,
     percentile,
+    queue_length,
     redis_flushed,
     run_seed,
     scratch_dir,
@@ -444,23 +444,6 @@ class Sampler(threading.Thread):
     def stop(self) -> None:
         self._stop_event.set()
         self.join(timeout=10)
-
-
-def queue_length(env: dict[str, str]) -> int:
-    """Jobs waiting in huey's queue (the SQLite file, or the Redis list)."""
-    if env.get("REDIS_URL"):
-        import redis
-
-        client = redis.Redis.from_url(env["REDIS_URL"])
-        try:
-            return int(client.llen("huey.redis.stadtbote"))
-        finally:
-            client.close()
-    path = Path(env["STADTBOTE_DATA_DIR"]) / "queue.sqlite3"
-    if not path.exists():
-        return 0
-    with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn:
-        return int(conn.execute("SELECT count(*) FROM task").fetchone()[0])
 
 
 def wait_for(check: Any, timeout: float, interval: float = 0.2) -> float | None:

@@ -6,27 +6,14 @@ reads it; the post page follows it."""
 from __future__ import annotations
 
 import re
-import secrets
 
 import pytest
-from django_otp.oath import TOTP
 
 from tests.e2e.phone import Phone, text_of
 from tests.e2e.stack import wait_until
+from tests.e2e.staff import create_staff, totp_code
 
 pytestmark = pytest.mark.e2e
-
-CREATE_STAFF = """
-from django.contrib.auth.models import User
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from stadtbote.accounts import roles
-from stadtbote.accounts.roles import Role
-for name, role in (("redaktion", Role.EDITOR), ("freigabe", Role.APPROVER)):
-    user = User.objects.create_user(name, f"{name}@stadt.example", "{password}")
-    roles.assign(user, role)
-approver = User.objects.get(username="freigabe")
-TOTPDevice.objects.create(user=approver, name="app", key="{key}", confirmed=True)
-"""
 
 
 def test_write_preview_submit_approve_and_follow_a_post(stack, page):
@@ -45,7 +32,7 @@ def _log_in(page, stack, name: str, password: str, totp_key: str | None = None) 
     page.click("button[type=submit].primary")
     if totp_key is not None:
         page.wait_for_url(re.compile(r".*/staff/code/"))
-        page.fill("#id_code", f"{TOTP(bytes.fromhex(totp_key)).token():06d}")
+        page.fill("#id_code", totp_code(totp_key))
         page.click("button[type=submit].primary")
     page.wait_for_url(re.compile(r".*/admin/$"))
 
@@ -65,9 +52,7 @@ def _walk_through(stack, page) -> None:
     phone.tap(question, "subscription:confirm")
     phone.wait_for_text("Willkommen")
 
-    password = secrets.token_urlsafe(12)
-    key = secrets.token_hex(20)
-    stack.command("shell", "-c", CREATE_STAFF.replace("{password}", password).replace("{key}", key))
+    password, key = create_staff(stack)
 
     # The editor writes the post and sees it as the phone will show it.
     _log_in(page, stack, "redaktion", password)

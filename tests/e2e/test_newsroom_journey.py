@@ -7,29 +7,15 @@ once; the post page follows it to "read"; the public archive and its feed show i
 from __future__ import annotations
 
 import re
-import secrets
-import time
 from urllib.parse import urlparse
 
 import pytest
-from django_otp.oath import TOTP
 
 from tests.e2e.phone import Phone, text_of
 from tests.e2e.stack import wait_until
+from tests.e2e.staff import create_staff, totp_code
 
 pytestmark = pytest.mark.e2e
-
-CREATE_STAFF = """
-from django.contrib.auth.models import User
-from django_otp.plugins.otp_totp.models import TOTPDevice
-from stadtbote.accounts import roles
-from stadtbote.accounts.roles import Role
-for name, role in (("redaktion", Role.EDITOR), ("freigabe", Role.APPROVER)):
-    user = User.objects.create_user(name, f"{name}@stadt.example", "{password}")
-    roles.assign(user, role)
-approver = User.objects.get(username="freigabe")
-TOTPDevice.objects.create(user=approver, name="app", key="{key}", confirmed=True)
-"""
 
 
 def test_a_post_from_the_newsroom_to_the_phone_and_the_website(stack, page):
@@ -44,15 +30,6 @@ def _path_is(pattern: str):
     return lambda url: re.fullmatch(pattern, urlparse(url).path) is not None
 
 
-def _code(key: str, step_ahead: int) -> str:
-    """A code from the authenticator app. A code works once (django-otp's replay protection),
-    so a second login within the same 30 s uses the next step's, which the one step of
-    drift tolerance accepts."""
-    totp = TOTP(bytes.fromhex(key))
-    totp.time = time.time() + step_ahead * totp.step
-    return f"{totp.token():06d}"
-
-
 def _log_in(
     page, stack, name: str, password: str, totp_key: str | None = None, step_ahead: int = 0
 ) -> None:
@@ -63,7 +40,7 @@ def _log_in(
     page.keyboard.press("Enter")
     if totp_key is not None:
         page.wait_for_url(_path_is(r"/staff/code/"))
-        page.fill("#id_code", _code(totp_key, step_ahead))
+        page.fill("#id_code", totp_code(totp_key, step_ahead))
         page.keyboard.press("Enter")
     page.wait_for_url(_path_is(r"/redaktion/"))
 
@@ -80,8 +57,7 @@ def _journey(stack, page) -> None:
     phone.tap(question, "subscription:confirm")
     phone.wait_for_text("Willkommen")
 
-    password, key = secrets.token_urlsafe(12), secrets.token_hex(20)
-    stack.command("shell", "-c", CREATE_STAFF.replace("{password}", password).replace("{key}", key))
+    password, key = create_staff(stack)
 
     # The editor writes; the preview and the audience follow the typing, nothing is saved.
     _log_in(page, stack, "redaktion", password)

@@ -51,15 +51,17 @@ def register(template: Template) -> Template:
     return template
 
 
-@transaction.atomic
 def sync() -> int:
     """Meta's review states onto our templates; returns how many changed."""
-    changed = 0
-    for remote in meta.fetch_all():
-        changed += apply_status(
-            remote.name, remote.language, remote.status, remote.reason, remote.meta_id
-        )
-    return changed
+    return _apply_all(meta.fetch_all())
+
+
+@transaction.atomic
+def _apply_all(remote: list[meta.RemoteTemplate]) -> int:
+    return sum(
+        apply_status(item.name, item.language, item.status, item.reason, item.meta_id)
+        for item in remote
+    )
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,7 @@ def check_connection() -> ConnectionCheck:
         remote = meta.fetch_all()
     except TransportError as exc:
         return ConnectionCheck(False, str(exc))
-    for item in remote:
-        apply_status(item.name, item.language, item.status, item.reason, item.meta_id)
+    _apply_all(remote)
     return ConnectionCheck(True, "", templates=len(remote))
 
 
