@@ -77,6 +77,17 @@ from django.conf import settings as _settings  # noqa: E402
 _settings.DATABASES  # noqa: B018
 
 
+@pytest.fixture(autouse=True)
+def _sending_rules_read_afresh():
+    """The sending rules are kept in the process for a few seconds; a row another test stored
+    (and rolled back) must not outlive it."""
+    from stadtbote.broadcasts import sending_rules
+
+    sending_rules.invalidate()
+    yield
+    sending_rules.invalidate()
+
+
 def uses_database(item: pytest.Item) -> bool:
     fixtures = getattr(item, "fixturenames", ())
     return bool(

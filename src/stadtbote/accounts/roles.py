@@ -50,7 +50,8 @@ _WRITE_POSTS = {
     "broadcasts.add_channelposting",
     "broadcasts.change_channelposting",
 }
-# The installation's settings: what topics and districts exist, prices, templates, page texts.
+# The installation's settings: what topics and districts exist, prices, templates, page texts,
+# the sending rules (quiet hours, daily cap, budget) and the privacy notice's history.
 _SETTINGS = {
     f"{app}.{verb}_{model}"
     for app, model in [
@@ -58,10 +59,11 @@ _SETTINGS = {
         ("subscribers", "district"),
         ("broadcasts", "price"),
         ("broadcasts", "template"),
+        ("broadcasts", "sendingrules"),
         ("public", "pagetext"),
     ]
     for verb in ("add", "change", "delete", "view")
-}
+} | {"public.view_noticeversion"}
 _STAFF = {f"auth.{verb}_user" for verb in ("add", "change", "view")} | {
     "auth.view_group",
     "accounts.view_apitoken",
@@ -93,6 +95,8 @@ MATRIX: dict[Role, frozenset[str]] = {
             "subscribers.delete_subscriber",
             "subscribers.view_consentevent",
             "accounts.view_auditentry",
+            # What each privacy-notice version said, to prove what a citizen was shown.
+            "public.view_noticeversion",
         }
     ),
     # Reads; changes nothing.

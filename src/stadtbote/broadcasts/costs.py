@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from stadtbote.broadcasts import audience
+from stadtbote.broadcasts import audience, sending_rules
 from stadtbote.broadcasts.models import Delivery, Post, Price
 
 ZERO = Decimal("0")
@@ -132,9 +132,10 @@ def budget(now: datetime | None = None, *, excluding: Post | None = None) -> Bud
     for post in open_posts:
         remaining = (post.estimated_cost or ZERO) - actual(post)
         committed += max(remaining, ZERO)
+    rules = sending_rules.current()
     return Budget(
-        monthly=Decimal(settings.MONTHLY_BUDGET),
+        monthly=rules.monthly_budget,
         spent=spent,
         committed=committed.quantize(Decimal("0.01")),
-        blocking=settings.BUDGET_BLOCK,
+        blocking=rules.budget_blocks,
     )

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Count, Min
 from django.utils import timezone
 
-from stadtbote.broadcasts import rendering, templates, timing
+from stadtbote.broadcasts import rendering, sending_rules, templates, timing
 from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.dispatch import Hold
 from stadtbote.channels.models import SendState, TrackedMessage
@@ -108,7 +108,9 @@ class _Batch:
         self.now = now
         subscribers = {r.subscriber_id for r in rows if r.subscriber_id is not None}
         self.today = Counter[int]()
-        if settings.DAILY_CAP > 0:  # without a cap nobody's count matters
+        # Read once per batch: the cap holds for the whole batch even if it changes meanwhile.
+        self.daily_cap = sending_rules.current().daily_cap
+        if self.daily_cap > 0:  # without a cap nobody's count matters
             self.today.update(
                 dict(
                     Delivery.objects.filter(
@@ -138,9 +140,9 @@ class _Batch:
         return self._messages[key]
 
     def take_daily(self, subscriber_id: int) -> bool:
-        if settings.DAILY_CAP <= 0:  # no cap
+        if self.daily_cap <= 0:  # no cap
             return True
-        if self.today[subscriber_id] >= settings.DAILY_CAP:
+        if self.today[subscriber_id] >= self.daily_cap:
             return False
         self.today[subscriber_id] += 1
         return True

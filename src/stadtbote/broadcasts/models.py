@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -220,3 +222,45 @@ class Price(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country} {self.category}: {self.amount} {self.currency}"
+
+
+CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+MAX_DAILY_CAP = 10
+
+
+class SendingRules(models.Model):
+    """The press office's sending rules, changed by an administrator in the newsroom: quiet
+    hours, posts per subscriber and day, the monthly budget. One row at most; until it is
+    first saved the environment's values (STADTBOTE_QUIET_HOURS_START …) apply, so an
+    installation that set them keeps them. Read through broadcasts.sending_rules.current()."""
+
+    quiet_hours_start = models.CharField(
+        _("quiet hours start"),
+        max_length=5,
+        validators=[RegexValidator(CLOCK, _("Enter a time as HH:MM, e.g. 21:00."))],
+    )
+    quiet_hours_end = models.CharField(
+        _("quiet hours end"),
+        max_length=5,
+        validators=[RegexValidator(CLOCK, _("Enter a time as HH:MM, e.g. 07:00."))],
+    )
+    daily_cap = models.PositiveSmallIntegerField(
+        _("posts per subscriber and day"),
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_DAILY_CAP)],
+    )
+    monthly_budget = models.DecimalField(
+        _("monthly budget"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    budget_blocks = models.BooleanField(_("budget blocks approvals"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("sending rules")
+        verbose_name_plural = _("sending rules")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="sending_rules_once")]
+
+    def __str__(self) -> str:
+        return str(_("sending rules"))

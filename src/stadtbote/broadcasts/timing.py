@@ -1,5 +1,5 @@
 """When a non-urgent post may reach a citizen: outside the quiet hours (Europe/Berlin), and
-at most DAILY_CAP non-urgent posts per citizen and day."""
+at most the daily cap of non-urgent posts per citizen and day (both: sending_rules.current())."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+
+from stadtbote.broadcasts import sending_rules
 
 
 def _city_zone() -> ZoneInfo:
@@ -21,7 +23,8 @@ def _clock(value: str) -> time:
 def quiet_until(now: datetime) -> datetime | None:
     """The end of the quiet hours if `now` falls within them, else None. The quiet hours may
     run over midnight (21:00 to 07:00, the default) or not (13:00 to 14:00)."""
-    start, end = _clock(settings.QUIET_HOURS_START), _clock(settings.QUIET_HOURS_END)
+    rules = sending_rules.current()
+    start, end = _clock(rules.quiet_hours_start), _clock(rules.quiet_hours_end)
     if start == end:
         return None  # switched off
     local = now.astimezone(_city_zone())
@@ -44,7 +47,8 @@ def next_morning(now: datetime) -> datetime:
     midnight when there are none."""
     local = now.astimezone(_city_zone())
     tomorrow = local.date() + timedelta(days=1)
-    end = _clock(settings.QUIET_HOURS_END)
-    if settings.QUIET_HOURS_START == settings.QUIET_HOURS_END:
+    rules = sending_rules.current()
+    end = _clock(rules.quiet_hours_end)
+    if rules.quiet_hours_off:
         end = time(0)
     return datetime.combine(tomorrow, end, tzinfo=_city_zone())

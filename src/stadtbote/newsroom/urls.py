@@ -1,13 +1,53 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from stadtbote.newsroom import views
+from stadtbote.newsroom import settings_views, views
+
+
+class _Kind:
+    """The German address of the topics and districts pages, and back."""
+
+    regex = "themen|stadtteile"
+    _names = {"themen": "topics", "stadtteile": "districts"}
+
+    def to_python(self, value: str) -> str:
+        return self._names[value]
+
+    def to_url(self, value: str) -> str:
+        return {v: k for k, v in self._names.items()}[value]
+
+
+register_converter(_Kind, "kind")
 
 urlpatterns = [
     path("", views.home, name="newsroom"),
     path("neu/", views.compose, name="newsroom-compose"),
     path("vorschau/", views.live_preview, name="newsroom-preview"),
     path("kalender/", views.calendar, name="newsroom-calendar"),
-    path("einstellungen/", views.settings_page, name="newsroom-settings"),
+    path("einstellungen/", settings_views.overview, name="newsroom-settings"),
+    path("einstellungen/versand/", settings_views.sending, name="newsroom-settings-sending"),
+    path("einstellungen/preise/", settings_views.price_table, name="newsroom-settings-prices"),
+    path(
+        "einstellungen/vorlagen/",
+        settings_views.template_list,
+        name="newsroom-settings-templates",
+    ),
+    path("einstellungen/datenschutz/", settings_views.privacy, name="newsroom-settings-privacy"),
+    # kind: "topics" or "districts", shown as themen/ and stadtteile/
+    path(
+        "einstellungen/<kind:kind>/",
+        settings_views.choices,
+        name="newsroom-settings-choices",
+    ),
+    path(
+        "einstellungen/<kind:kind>/<int:item_id>/",
+        settings_views.choice,
+        name="newsroom-settings-choice",
+    ),
+    path(
+        "einstellungen/<kind:kind>/<int:item_id>/<slug:name>/",
+        settings_views.choice_step,
+        name="newsroom-settings-choice-step",
+    ),
     path("<int:post_id>/", views.post_page, name="newsroom-post"),
     path("<int:post_id>/bearbeiten/", views.compose, name="newsroom-edit"),
     path("<int:post_id>/<slug:name>/", views.step, name="newsroom-step"),

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
@@ -20,9 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from stadtbote.accounts import audit
-from stadtbote.broadcasts import actions, channel_outlet, reports, templates
-from stadtbote.broadcasts.models import Post, Price, Template
+from stadtbote.broadcasts import actions, channel_outlet, reports
+from stadtbote.broadcasts.models import Post
 from stadtbote.newsroom.forms import PostForm
 
 View = Callable[..., HttpResponse]
@@ -284,40 +282,3 @@ def _when(post: Post) -> datetime:
     moment = post.send_started_at or post.publish_at
     assert moment is not None
     return moment
-
-
-@staff("broadcasts.change_template")
-def settings_page(request: HttpRequest) -> HttpResponse:
-    """For administrators: how the installation is set up (the WhatsApp connection, timing,
-    limits, budget), the templates with Meta's verdict, and a test of the connection."""
-    check = None
-    if request.method == "POST":
-        check = templates.check_connection()
-        audit.record(_user(request), "whatsapp.connection_tested", ok=check.ok)
-    whatsapp = django_settings.WHATSAPP
-    return render(
-        request,
-        "newsroom/settings.html",
-        {
-            "check": check,
-            "connection": {
-                "base_url": whatsapp["API_BASE_URL"],
-                "version": whatsapp["API_VERSION"],
-                "phone_number_id": whatsapp["PHONE_NUMBER_ID"],
-                "business_account_id": whatsapp["BUSINESS_ACCOUNT_ID"],
-                "token_set": bool(whatsapp["ACCESS_TOKEN"]),
-                "app_secret_set": bool(whatsapp["APP_SECRET"]),
-            },
-            "limits": {
-                "rate": django_settings.WHATSAPP_MESSAGES_PER_SECOND,
-                "tier": django_settings.WHATSAPP_DAILY_UNIQUE_USERS,
-                "quiet_start": django_settings.QUIET_HOURS_START,
-                "quiet_end": django_settings.QUIET_HOURS_END,
-                "daily_cap": django_settings.DAILY_CAP,
-                "budget": django_settings.MONTHLY_BUDGET,
-                "budget_blocks": django_settings.BUDGET_BLOCK,
-            },
-            "templates": Template.objects.order_by("name", "language"),
-            "prices": Price.objects.order_by("country", "category"),
-        },
-    )

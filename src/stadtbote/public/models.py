@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,3 +28,35 @@ class PageText(models.Model):
 
     def __str__(self) -> str:
         return self.get_page_display()
+
+
+class NoticeVersion(models.Model):
+    """One published version of the privacy notice, kept for good: the consent ledger records
+    only the version a citizen saw, and this says what that version said. Written when the
+    notice is saved with a new version (public.privacy_notice.publish); never changed."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Kept as written: the account may be renamed or removed later.
+    published_by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("privacy notice version")
+        verbose_name_plural = _("privacy notice versions")
+
+    def __str__(self) -> str:
+        return self.version
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("a published privacy notice is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("a published privacy notice is never deleted")

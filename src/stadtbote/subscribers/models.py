@@ -123,7 +123,11 @@ class ConsentEvent(models.Model):
 
     class Meta:
         # How many opted out in a window (after a post, per day) is counted from here.
-        indexes = [models.Index(fields=["action", "occurred_at"], name="consent_action_time_idx")]
+        indexes = [
+            models.Index(fields=["action", "occurred_at"], name="consent_action_time_idx"),
+            # How many consents recorded each privacy-notice version (the notice's history).
+            models.Index(fields=["notice_version", "action"], name="consent_notice_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} at {self.occurred_at:%Y-%m-%d %H:%M}"

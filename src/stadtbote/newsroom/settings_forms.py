@@ -1,0 +1,126 @@
+"""The forms of the newsroom's settings pages. They check what was typed; the changes
+themselves are made by the domain functions (sending_rules, catalog, prices, privacy_notice)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from stadtbote.broadcasts.models import Price, SendingRules
+from stadtbote.broadcasts.sending_rules import Rules
+from stadtbote.public.models import NoticeVersion, PageText
+from stadtbote.subscribers.models import District, Topic
+
+_TIME_ATTRS = {"inputmode": "numeric", "placeholder": "HH:MM", "size": 5}
+
+
+class SendingRulesForm(forms.ModelForm):
+    class Meta:
+        model = SendingRules
+        fields = [
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "daily_cap",
+            "monthly_budget",
+            "budget_blocks",
+        ]
+        widgets = {
+            "quiet_hours_start": forms.TextInput(attrs=_TIME_ATTRS),
+            "quiet_hours_end": forms.TextInput(attrs=_TIME_ATTRS),
+        }
+        help_texts = {
+            "quiet_hours_end": _("The same time as the start: no quiet hours."),
+            "daily_cap": _("0 to 10; 0: no cap. Urgent posts are not counted."),
+            "monthly_budget": _("In the price table's currency; 0: no budget."),
+            "budget_blocks": _("Otherwise the approver is warned only."),
+        }
+
+    def rules(self) -> Rules:
+        data = self.cleaned_data
+        return Rules(
+            quiet_hours_start=data["quiet_hours_start"],
+            quiet_hours_end=data["quiet_hours_end"],
+            daily_cap=data["daily_cap"],
+            monthly_budget=data["monthly_budget"],
+            budget_blocks=data["budget_blocks"],
+        )
+
+
+class TopicForm(forms.ModelForm):
+    class Meta:
+        model = Topic
+        fields = ["name", "slug", "description", "opt_in_only"]
+        help_texts = {"slug": _("Short name for addresses and the REST API: a-z, 0-9 and -.")}
+
+
+class DistrictForm(forms.ModelForm):
+    class Meta:
+        model = District
+        fields = ["name", "slug"]
+        help_texts = {"slug": _("Short name for addresses and the REST API: a-z, 0-9 and -.")}
+
+
+def _amount(label: str, **extra: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, min_value=Decimal("0"), max_digits=8, decimal_places=4, **extra
+    )
+
+
+class PricesForm(forms.Form):
+    """One amount per row of the price table."""
+
+    def __init__(self, *args: Any, prices: list[Price], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prices = prices
+        for price in prices:
+            label = f"{price.country} {price.get_category_display()}"
+            self.fields[f"price_{price.pk}"] = _amount(label, initial=price.amount)
+
+    def amounts(self) -> dict[int, Decimal]:
+        return {p.pk: self.cleaned_data[f"price_{p.pk}"] for p in self.prices}
+
+
+class CountryForm(forms.Form):
+    country = forms.CharField(
+        label=_("Country (ISO code, e.g. AT)"),
+        max_length=2,
+        min_length=2,
+        validators=[RegexValidator(r"^[A-Za-z]{2}$", _("Two letters, e.g. AT."))],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for value, label in Price.Category.choices:
+            self.fields[value.lower()] = _amount(str(label))
+
+    def amounts(self) -> dict[str, Decimal]:
+        return {value: self.cleaned_data[value.lower()] for value in Price.Category.values}
+
+
+class PrivacyNoticeForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 14}),
+        help_text=_("Paragraphs are separated by an empty line."),
+    )
+    version = forms.CharField(
+        label=_("Version"),
+        max_length=NoticeVersion._meta.get_field("version").max_length,
+        help_text=_("Change it whenever the text changes in substance, e.g. 2026-11."),
+    )
+
+
+class SubscribePageForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=PageText._meta.get_field("body").max_length or 20000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Paragraphs are separated by an empty line."),
+    )
