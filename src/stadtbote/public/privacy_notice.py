@@ -11,7 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from stadtbote.accounts import audit
@@ -111,16 +111,21 @@ class Published:
     in_force: bool
 
 
-def history() -> list[Published]:
-    """Every version, newest first, with how many consents recorded it. Versions the ledger
-    names but the history does not (the built-in notice) come last."""
-    counts = dict(
+def consents_per_version() -> QuerySet[ConsentEvent, tuple[str, int]]:
+    """(version, consents) pairs, counted in the ledger's (action, notice_version) index."""
+    return (
         ConsentEvent.objects.filter(action__in=CONSENTS)
         .values_list("notice_version")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values_list("notice_version", "n")
         .order_by()
     )
+
+
+def history() -> list[Published]:
+    """Every version, newest first, with how many consents recorded it. Versions the ledger
+    names but the history does not (the built-in notice) come last."""
+    counts = dict(consents_per_version())
     in_force = (
         PageText.objects.filter(page=PageText.Page.PRIVACY)
         .values_list("version", flat=True)

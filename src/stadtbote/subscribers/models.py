@@ -125,8 +125,9 @@ class ConsentEvent(models.Model):
         # How many opted out in a window (after a post, per day) is counted from here.
         indexes = [
             models.Index(fields=["action", "occurred_at"], name="consent_action_time_idx"),
-            # How many consents recorded each privacy-notice version (the notice's history).
-            models.Index(fields=["notice_version", "action"], name="consent_notice_idx"),
+            # How many consents recorded each privacy-notice version (the notice's history):
+            # the count reads this index alone, not the ledger's rows with their wording.
+            models.Index(fields=["action", "notice_version"], name="consent_notice_idx"),
         ]
 
     def __str__(self) -> str:
