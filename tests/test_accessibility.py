@@ -180,3 +180,48 @@ def test_the_newsroom_pages_have_no_serious_violations_and_preview_live(
     axe_page.click("button[type=submit].primary")
     axe_page.wait_for_url(lambda url: re.fullmatch(r"/redaktion/\d+/", urlparse(url).path))
     assert Post.objects.filter(title="Stadtfest").count() == 1
+
+
+def _log_in_with_second_factor(page, base_url, user) -> None:
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    page.goto(f"{base_url}/staff/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/code/**")
+    code = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+    page.fill("#id_code", f"{code:06d}")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/staff/" not in urlparse(url).path)
+
+
+def test_the_settings_pages_have_no_serious_violations(live_server, axe_page, django_user_model):
+    topic = Topic.objects.create(name="Baustellen", slug="baustellen")
+    user = django_user_model.objects.create_user("ida", password=PASSWORD)
+    roles.assign(user, Role.ADMINISTRATOR)
+    _log_in_with_second_factor(axe_page, live_server.url, user)
+    base = "/redaktion/einstellungen/"
+    for area in [
+        "",
+        "versand/",
+        "themen/",
+        f"themen/{topic.pk}/",
+        "stadtteile/",
+        "preise/",
+        "vorlagen/",
+        "datenschutz/",
+    ]:
+        response = axe_page.goto(f"{live_server.url}{base}{area}")
+        assert response is not None and response.ok, area
+        assert serious_violations(axe_page) == [], area
+    # A refused form shows its errors accessibly too; sent with the keyboard alone.
+    axe_page.goto(f"{live_server.url}{base}versand/")
+    axe_page.fill("#id_quiet_hours_start", "25 Uhr")
+    axe_page.focus("#id_budget_blocks")
+    axe_page.keyboard.press("Tab")
+    axe_page.keyboard.press("Enter")
+    axe_page.wait_for_selector("[role=alert]")
+    assert serious_violations(axe_page) == []
