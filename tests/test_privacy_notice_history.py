@@ -150,7 +150,9 @@ def test_the_admin_writes_the_history_and_refuses_the_same_version(client, peopl
     page = PageText.objects.get()
     assert NoticeVersion.objects.get().body == "Text A"
     changed = {**data, "body": "Text B"}
-    answer = client.post(f"/admin/public/pagetext/{page.pk}/change/", changed)
+    answer = client.post(
+        f"/admin/public/pagetext/{page.pk}/change/", changed, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert answer.status_code == 200 and "new version" in answer.content.decode()
     assert PageText.objects.get().body == "Text A"
     newer = {**changed, "version": "a2"}
