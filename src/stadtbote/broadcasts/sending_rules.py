@@ -1,10 +1,10 @@
 """The sending rules in force: quiet hours, the daily cap per subscriber, the monthly budget.
 
 An administrator sets them in the newsroom (a SendingRules row); until then the environment's
-values apply (settings.QUIET_HOURS_START …), read afresh each time so that they stay what the
-installation configured. The dispatcher asks for every batch, so the row is kept in this
-process for CACHE_SECONDS: a change made elsewhere reaches every worker within that time, a
-change made in this process at once (the cache is dropped on save)."""
+values apply (settings.QUIET_HOURS_START …), so an installation that set them keeps them. The
+dispatcher asks for every delivery of a batch, so what was read is kept in this process for
+CACHE_SECONDS: a change made elsewhere reaches every worker within that time, a change made in
+this process at once (the cache is dropped on save, and when a test overrides a setting)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -37,15 +38,14 @@ class Rules:
         return self.quiet_hours_start == self.quiet_hours_end
 
 
-_cached: tuple[float, SendingRules | None] | None = None
-
-
-def _stored() -> SendingRules | None:
-    global _cached
-    now = time.monotonic()
-    if _cached is None or now - _cached[0] > CACHE_SECONDS:
-        _cached = (now, SendingRules.objects.filter(pk=1).first())
-    return _cached[1]
+_cached: tuple[float, Rules, bool] | None = None  # (read at, rules, stored in the database)
+_ENVIRONMENT = {
+    "QUIET_HOURS_START",
+    "QUIET_HOURS_END",
+    "DAILY_CAP",
+    "MONTHLY_BUDGET",
+    "BUDGET_BLOCK",
+}
 
 
 def from_environment() -> Rules:
@@ -58,22 +58,33 @@ def from_environment() -> Rules:
     )
 
 
+def _read() -> tuple[float, Rules, bool]:
+    global _cached
+    now = time.monotonic()
+    if _cached is None or now - _cached[0] > CACHE_SECONDS:
+        row = SendingRules.objects.filter(pk=1).first()
+        if row is None:
+            _cached = (now, from_environment(), False)
+        else:
+            rules = Rules(
+                quiet_hours_start=row.quiet_hours_start,
+                quiet_hours_end=row.quiet_hours_end,
+                daily_cap=row.daily_cap,
+                monthly_budget=row.monthly_budget,
+                budget_blocks=row.budget_blocks,
+            )
+            _cached = (now, rules, True)
+    return _cached
+
+
 def current() -> Rules:
-    """The rules in force: the newsroom's, else the environment's."""
-    row = _stored()
-    if row is None:
-        return from_environment()
-    return Rules(
-        quiet_hours_start=row.quiet_hours_start,
-        quiet_hours_end=row.quiet_hours_end,
-        daily_cap=row.daily_cap,
-        monthly_budget=row.monthly_budget,
-        budget_blocks=row.budget_blocks,
-    )
+    """The rules in force: the newsroom's, else the environment's. Asked for every delivery
+    of a batch, so it is a lookup in this process most of the time."""
+    return _read()[1]
 
 
 def is_stored() -> bool:
-    return _stored() is not None
+    return _read()[2]
 
 
 def invalidate(**_: Any) -> None:
@@ -81,8 +92,14 @@ def invalidate(**_: Any) -> None:
     _cached = None
 
 
+def _environment_changed(setting: str = "", **_: Any) -> None:
+    if setting in _ENVIRONMENT:  # tests change these through override_settings
+        invalidate()
+
+
 post_save.connect(invalidate, sender=SendingRules, dispatch_uid="sending_rules_cache")
 post_delete.connect(invalidate, sender=SendingRules, dispatch_uid="sending_rules_cache_delete")
+setting_changed.connect(_environment_changed, dispatch_uid="sending_rules_environment")
 
 
 def _plain(rules: Rules) -> dict[str, Any]:
