@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -85,7 +86,7 @@ def sending(request: HttpRequest) -> HttpResponse:
 
 
 # Topics and districts: the same pages for both.
-_CHOICES: dict[str, tuple[type[Topic] | type[District], type[f.forms.ModelForm], str]] = {
+_CHOICES: dict[str, tuple[type[Topic] | type[District], type[ModelForm[Any]], str]] = {
     "topics": (Topic, f.TopicForm, "subscribers.change_topic"),
     "districts": (District, f.DistrictForm, "subscribers.change_district"),
 }
