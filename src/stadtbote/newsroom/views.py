@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from stadtbote.accounts import audit
 from stadtbote.broadcasts import actions, channel_outlet, reports, templates
 from stadtbote.broadcasts.models import Post, Price, Template
+from stadtbote.lib.localise import money
 from stadtbote.newsroom.forms import PostForm
 
 View = Callable[..., HttpResponse]
@@ -137,7 +138,7 @@ def live_preview(request: HttpRequest) -> JsonResponse:
             "recipients": audience["recipients"],
             "free": audience["free"],
             "charged": audience["charged"],
-            "cost": f"{audience['estimated_cost']:.2f} {audience['currency']}",
+            "cost": money(audience["estimated_cost"], audience["currency"]),
             "budget_warning": audience["budget"]["warning"],
         }
     )
