@@ -32,6 +32,10 @@ def chosen_in_address(request: HttpRequest) -> str | None:
     return asked if asked in dict(settings.LANGUAGES) else None
 
 
+# The REST API answers other programs: English unless they ask for another language.
+API_PREFIX = "/api/"
+
+
 def public_language(request: HttpRequest) -> str:
     """`?lang=`, else the first language of Accept-Language we speak, else the default."""
     asked = chosen_in_address(request)
@@ -44,7 +48,7 @@ def public_language(request: HttpRequest) -> str:
             return translation.get_supported_language_variant(code)
         except LookupError:
             continue
-    return settings.LANGUAGE_CODE
+    return "en" if request.path_info.startswith(API_PREFIX) else settings.LANGUAGE_CODE
 
 
 class LanguageMiddleware(LocaleMiddleware):
