@@ -28,13 +28,15 @@ def test_the_switch_is_on_every_staff_page(client, erika):
 
 
 def test_choosing_english_is_remembered_for_the_newsroom_and_the_admin(client, erika):
-    assert "Neuer Beitrag" in client.get("/redaktion/").content.decode()
+    german = client.get("/redaktion/").content.decode()
+    assert "Neuer Beitrag" in german and "Entwürfe" in german and "Drafts" not in german
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/redaktion/"})
     assert response.status_code == 302 and response["Location"] == "/redaktion/"
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME]["httponly"]
     newsroom = client.get("/redaktion/").content.decode()
     assert "New post" in newsroom and "Neuer Beitrag" not in newsroom and 'lang="en"' in newsroom
+    assert "Drafts" in newsroom and "Entwürfe" not in newsroom
     admin = client.get("/admin/broadcasts/post/").content.decode()
     assert 'lang="en"' in admin and "Select post to change" in admin
     client.post("/i18n/setlang/", {"language": "de", "next": "/redaktion/"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,18 @@ def test_every_entry_is_translated_and_none_is_fuzzy():
 def test_no_message_is_in_the_catalogue_twice():
     keys = [(e.context, e.msgid) for e in entries(PO.read_text(encoding="utf-8"))]
     assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
+
+
+def test_translation_functions_go_by_names_the_extraction_knows():
+    # makemessages finds `_`, `gettext`, `gettext_lazy`, `ngettext`, `pgettext`… by name: a
+    # message marked through another alias would be translated by nobody.
+    aliased = re.compile(r"import\s+(?:\w*gettext\w*)\s+as\s+(?!_\b)\w+")
+    found = [
+        f"{path.relative_to(PACKAGE)}: {match.group(0)}"
+        for path in PACKAGE.rglob("*.py")
+        for match in aliased.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
 
 
 def test_the_reader_sees_what_is_wrong():

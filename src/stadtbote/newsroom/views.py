@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from stadtbote.accounts import audit
@@ -30,11 +30,11 @@ View = Callable[..., HttpResponse]
 
 # The columns of the newsroom's front page, in the order work flows through them.
 COLUMNS = [
-    (_lazy("Drafts"), [Post.Status.DRAFT]),
-    (_lazy("Waiting for approval"), [Post.Status.SUBMITTED]),
-    (_lazy("Scheduled"), [Post.Status.SCHEDULED]),
-    (_lazy("Being sent"), [Post.Status.SENDING, Post.Status.PAUSED]),
-    (_lazy("Sent"), [Post.Status.SENT]),
+    (gettext_lazy("Drafts"), [Post.Status.DRAFT]),
+    (gettext_lazy("Waiting for approval"), [Post.Status.SUBMITTED]),
+    (gettext_lazy("Scheduled"), [Post.Status.SCHEDULED]),
+    (gettext_lazy("Being sent"), [Post.Status.SENDING, Post.Status.PAUSED]),
+    (gettext_lazy("Sent"), [Post.Status.SENT]),
 ]
 RECENTLY_SENT = 20
 
