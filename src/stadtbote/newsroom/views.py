@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from stadtbote.accounts import audit
 from stadtbote.broadcasts import actions, channel_outlet, reports, templates
 from stadtbote.broadcasts.models import Post, Price, Template
-from stadtbote.lib.localise import money
+from stadtbote.lib.localise import count, money
 from stadtbote.newsroom.forms import PostForm
 
 View = Callable[..., HttpResponse]
@@ -139,6 +139,11 @@ def live_preview(request: HttpRequest) -> JsonResponse:
             "free": audience["free"],
             "charged": audience["charged"],
             "cost": money(audience["estimated_cost"], audience["currency"]),
+            "shown": {
+                "recipients": count(audience["recipients"]),
+                "free": count(audience["free"]),
+                "charged": count(audience["charged"]),
+            },
             "budget_warning": audience["budget"]["warning"],
         }
     )
