@@ -16,6 +16,7 @@ from stadtbote.broadcasts import actions, channel_outlet, reports, templates
 from stadtbote.broadcasts.models import ChannelPosting, Post, Price, Template
 from stadtbote.channels.types import TransportError
 from stadtbote.lib.localise import count, money
+from stadtbote.lib.problems import localised
 
 
 @admin.register(ChannelPosting)
@@ -41,7 +42,7 @@ class ChannelPostingAdmin(admin.ModelAdmin):
                 reactions=obj.reactions,
             )
         except (actions.PostError, actions.NotAllowed) as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            self.message_user(request, localised(exc), messages.ERROR)
 
 
 @admin.register(Price)
@@ -199,7 +200,7 @@ class PostAdmin(admin.ModelAdmin):
             try:
                 act(post)
             except (actions.PostError, actions.NotAllowed) as exc:
-                self.message_user(request, f"“{post}”: {exc}", messages.WARNING)
+                self.message_user(request, f"“{post}”: {localised(exc)}", messages.WARNING)
             else:
                 self.message_user(request, f"“{post}”: {done}")
 
@@ -260,7 +261,7 @@ class TemplateAdmin(admin.ModelAdmin):
         try:
             templates.check(obj)
         except templates.TemplateError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            self.message_user(request, localised(exc), messages.ERROR)
             return
         super().save_model(request, obj, form, change)
 
@@ -270,7 +271,7 @@ class TemplateAdmin(admin.ModelAdmin):
             try:
                 templates.register(template)
             except (templates.TemplateError, TransportError) as exc:
-                self.message_user(request, f"{template}: {exc}", messages.ERROR)
+                self.message_user(request, f"{template}: {localised(exc)}", messages.ERROR)
             else:
                 self.message_user(request, f"{template}: {template.get_status_display()}")
 

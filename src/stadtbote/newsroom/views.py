@@ -24,6 +24,7 @@ from stadtbote.accounts import audit
 from stadtbote.broadcasts import actions, channel_outlet, reports, templates
 from stadtbote.broadcasts.models import Post, Price, Template
 from stadtbote.lib.localise import count, money
+from stadtbote.lib.problems import localised
 from stadtbote.newsroom.forms import PostForm
 
 View = Callable[..., HttpResponse]
@@ -88,7 +89,7 @@ def compose(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
             else:
                 post = actions.update_post(post, _user(request), **fields)
         except (actions.PostError, actions.NotAllowed) as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, localised(exc))
         else:
             messages.success(request, _("Saved."))
             return redirect("newsroom-post", post.pk)
@@ -128,7 +129,7 @@ def live_preview(request: HttpRequest) -> JsonResponse:
     try:
         view = reports.draft_view(_user(request), **fields)
     except actions.PostError as exc:
-        return JsonResponse({"problem": str(exc)})
+        return JsonResponse({"problem": localised(exc)})
     audience = view["audience"]
     return JsonResponse(
         {
@@ -242,7 +243,7 @@ def step(request: HttpRequest, post_id: int, name: str) -> HttpResponse:
     try:
         messages.success(request, act(post, _user(request), request.POST))
     except (actions.PostError, actions.NotAllowed) as exc:
-        messages.error(request, str(exc))
+        messages.error(request, localised(exc))
     return redirect("newsroom-post", post.pk)
 
 
