@@ -25,6 +25,8 @@ def test_the_switch_is_on_every_staff_page(client, erika):
         page = client.get(path).content.decode()
         assert 'action="/i18n/setlang/"' in page and 'name="language"' in page, path
     assert 'action="/i18n/setlang/"' in client.get("/staff/login/").content.decode()
+    admin = client.get("/admin/")
+    assert admin.status_code == 200 and 'action="/i18n/setlang/"' in admin.content.decode()
 
 
 def test_choosing_english_is_remembered_for_the_newsroom_and_the_admin(client, erika):

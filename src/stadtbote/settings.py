@@ -66,7 +66,8 @@ ASGI_APPLICATION = "stadtbote.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Only admin/base_site.html: the admin with the staff's language switch.
+        "DIRS": [Path(__file__).resolve().parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
