@@ -58,7 +58,10 @@ SCREENSHOTS = (
 
 
 def _screenshot(page) -> None:
-    name = re.sub(r"[^a-z0-9]+", "-", urlparse(page.url).path.lower()).strip("-") or "start"
+    url = urlparse(page.url)
+    name = re.sub(r"[^a-z0-9]+", "-", url.path.lower()).strip("-") or "start"
+    if "lang=en" in url.query:
+        name += "-en"  # the English page beside the German one
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
@@ -108,6 +111,10 @@ def published(django_user_model):
         "/anmelden/",
         "/datenschutz/",
         "/staff/login/",
+        # The same pages in English, with the language switch in use.
+        "/archiv/?lang=en",
+        "/anmelden/?lang=en",
+        "/widget/?lang=en",
     ],
 )
 def test_public_pages_and_the_login_have_no_serious_violations(

@@ -124,7 +124,8 @@ def test_the_live_preview_shows_the_phone_the_audience_and_the_cost(as_, people,
     assert data["problem"] is None
     assert "<strong>fett</strong>" in data["html"] and "&lt;b&gt;" in data["html"]
     assert (data["recipients"], data["free"], data["charged"]) == (2, 1, 1)
-    assert data["cost"].endswith("EUR") and not data["cost"].startswith("0.00")
+    assert data["cost"] == "0,11 €"  # one template message at the marketing price, in German
+    assert data["shown"] == {"recipients": "2", "free": "1", "charged": "1"}
     assert "Neues aus der Stadt" in data["template_html"]
     assert not Post.objects.exists() and not AuditEntry.objects.filter(action="post.created")
 

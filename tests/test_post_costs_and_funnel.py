@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from stadtbote.broadcasts import actions, channel_outlet, costs, funnel, sharing
 from stadtbote.broadcasts.models import Delivery, Post, Price
@@ -110,7 +110,11 @@ def test_a_budget_that_blocks_refuses_the_approval_and_one_that_warns_does_not(
 
     settings.BUDGET_BLOCK = False
     budget = costs.budget()
-    assert "budget of 1.00" in budget.problem(costs.estimate(post).amount)
+    amount = costs.estimate(post).amount
+    with translation.override("en"):
+        assert "to €1.13 of a budget of €1.00" in (budget.problem(amount) or "")
+    with translation.override("de"):
+        assert "auf 1,13 € bei einem Budget von 1,00 €" in (budget.problem(amount) or "")
     actions.approve(post, approver)
     assert Post.objects.get(pk=post.pk).estimated_cost == Decimal("1.13")
 

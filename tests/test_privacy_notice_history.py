@@ -89,7 +89,7 @@ def test_the_built_in_notice_keeps_its_version_too(as_, people, settings):
     # the built-in text: that version cannot be reused for another text.
     answer = _publish(as_(people["ida"]), settings.PRIVACY_NOTICE_VERSION, "Anders.")
     assert answer.status_code == 200 and "version" in answer.context["notice"].errors
-    title, body = DEFAULTS[PageText.Page.PRIVACY]
+    title, body = (str(text) for text in DEFAULTS[PageText.Page.PRIVACY])
     assert (
         _publish(as_(people["ida"]), settings.PRIVACY_NOTICE_VERSION, body, title).status_code
         == 302

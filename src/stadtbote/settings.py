@@ -49,7 +49,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "stadtbote.public.language.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -66,7 +66,8 @@ ASGI_APPLICATION = "stadtbote.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Only admin/base_site.html: the admin with the staff's language switch.
+        "DIRS": [Path(__file__).resolve().parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -74,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "stadtbote.public.context_processors.language",
             ],
         },
     },
@@ -130,6 +132,8 @@ LANGUAGES = [("de", "Deutsch"), ("en", "English")]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 # Compiled by `make setup` (stadtbote/lib/catalogs.py) next to the .po files.
+# Our own date formats first ("02.12.2026, 14:05"), Django's for everything else.
+FORMAT_MODULE_PATH = ["stadtbote.formats"]
 LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
@@ -145,9 +149,13 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = False
 
 SESSION_COOKIE_HTTPONLY = True
+# The staff's language choice; public pages never read it (see public/language.py).
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("STADTBOTE_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 # Content Security Policy: only this site's own scripts, styles, images and forms; nothing
 # from third parties. Inline styles stay allowed (the admin and the previews use them);

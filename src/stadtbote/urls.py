@@ -25,6 +25,8 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="staff-login", query_string=True)),
     path("admin/", admin.site.urls),
     path("staff/", include("stadtbote.accounts.urls")),
+    # The staff's language switch (set_language): remembered in a cookie, read on staff pages.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("redaktion/", include("stadtbote.newsroom.urls")),
     path("api/v1/", api.urls),
     path("webhooks/whatsapp", webhook, name="whatsapp-webhook"),

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "stadtbote.accounts"
     label = "accounts"
-    verbose_name = "Staff accounts"
+    verbose_name = _("Staff accounts")
 
     def ready(self) -> None:
         from django.contrib.admin.models import LogEntry

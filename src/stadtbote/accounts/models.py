@@ -4,6 +4,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEntry"]):
@@ -18,15 +19,26 @@ class ApiToken(models.Model):
     """A REST API token. Only its SHA-256 is stored; the token is shown once, when created."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
     )
-    digest = models.CharField(max_length=64, unique=True)
-    prefix = models.CharField(max_length=8, help_text="the first characters, to tell tokens apart")
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    digest = models.CharField(max_length=64, unique=True, verbose_name=_("digest"))
+    prefix = models.CharField(
+        max_length=8,
+        help_text=_("the first characters, to tell tokens apart"),
+        verbose_name=_("prefix"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     # For systems that only read (the city's CMS showing posts): refused for any change.
-    read_only = models.BooleanField(default=False, db_default=False)
+    read_only = models.BooleanField(default=False, db_default=False, verbose_name=_("read only"))
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
@@ -39,7 +51,7 @@ class AuditEntry(models.Model):
     officer. It names staff, never citizens: a subscriber appears by id only, and details carry
     no phone number and no message text."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
     # No database constraint: a deleted account's entries stay as they were, with its name.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -48,21 +60,28 @@ class AuditEntry(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_name = models.CharField(max_length=150, blank=True)  # "" for the system
-    action = models.CharField(max_length=60, db_index=True)  # e.g. "post.approved"
-    target_type = models.CharField(max_length=40, blank=True)
-    target_id = models.CharField(max_length=40, blank=True)
-    target_label = models.CharField(max_length=200, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    via = models.CharField(max_length=10, blank=True)  # web, api, admin, system
+    actor_name = models.CharField(
+        max_length=150, blank=True, verbose_name=_("actor name")
+    )  # "" for the system
+    action = models.CharField(
+        max_length=60, db_index=True, verbose_name=_("action")
+    )  # e.g. "post.approved"
+    target_type = models.CharField(max_length=40, blank=True, verbose_name=_("target type"))
+    target_id = models.CharField(max_length=40, blank=True, verbose_name=_("target id"))
+    target_label = models.CharField(max_length=200, blank=True, verbose_name=_("target label"))
+    details = models.JSONField(default=dict, blank=True, verbose_name=_("details"))
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    via = models.CharField(
+        max_length=10, blank=True, verbose_name=_("via")
+    )  # web, api, admin, system
 
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit log"
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
 
@@ -82,9 +101,15 @@ class LoginFailure(models.Model):
     """A failed password or second-factor check, kept for the lockout window only (see
     accounts.lockout). The name typed is kept as typed: it may belong to no account."""
 
-    at = models.DateTimeField(auto_now_add=True)
-    username = models.CharField(max_length=150, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("time"))
+    username = models.CharField(max_length=150, db_index=True, verbose_name=_("username"))
+    ip = models.GenericIPAddressField(
+        null=True, blank=True, db_index=True, verbose_name=_("IP address")
+    )
+
+    class Meta:
+        verbose_name = _("login failure")
+        verbose_name_plural = _("login failures")
 
     def __str__(self) -> str:
         return f"{self.username} at {self.at:%Y-%m-%d %H:%M}"

@@ -15,18 +15,20 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from stadtbote.accounts import audit
 from stadtbote.broadcasts import audience, costs, rendering
 from stadtbote.broadcasts.models import MAX_TEXT, Delivery, Post, Template
 from stadtbote.channels.models import SendState
+from stadtbote.lib.problems import Problem
 from stadtbote.subscribers.models import District, Subscriber, Topic
 
 # Not yet handed to Meta, and not being handed over right now: what cancel and Stop withdraw.
 WAITING = [SendState.QUEUED, SendState.HELD]
 
 
-class PostError(ValueError):
+class PostError(Problem, ValueError):
     """A post cannot do what was asked; the message says why, for people."""
 
 
@@ -83,11 +85,13 @@ def update_post(post: Post, user: User, **changes: Any) -> Post:
     locked = _locked(post)
     unknown = set(changes) - EDITABLE
     if unknown:
-        raise PostError(f"These cannot be changed: {', '.join(sorted(unknown))}.")
+        raise PostError(
+            gettext_noop("These cannot be changed: %(names)s."), names=", ".join(sorted(unknown))
+        )
     if locked.status != Post.Status.DRAFT:
-        raise PostError("Only a draft can be changed.")
+        raise PostError(gettext_noop("Only a draft can be changed."))
     if user.pk != locked.author_id and not user.has_perm("broadcasts.change_post"):
-        raise NotAllowed("Only the author or an editor may change this post.")
+        raise NotAllowed(gettext_noop("Only the author or an editor may change this post."))
     for name in ("urgent", "share_footer", "on_website"):
         if name in changes:
             setattr(locked, name, bool(changes[name]))
@@ -131,13 +135,13 @@ def _apply(
     """Checks and sets a post's content; returns the topics and districts to set once saved."""
     title, text = title.strip(), text.strip()
     if not title or not text:
-        raise PostError("A post needs a title and a text.")
+        raise PostError(gettext_noop("A post needs a title and a text."))
     if len(text) > MAX_TEXT:
-        raise PostError("The text is longer than WhatsApp allows (4,096 characters).")
+        raise PostError(gettext_noop("The text is longer than WhatsApp allows (4,096 characters)."))
     if language and language not in Subscriber.Language.values:
-        raise PostError(f"Unknown language: {language}.")
+        raise PostError(gettext_noop("Unknown language: %(language)s."), language=language)
     if link and not re.match(r"^https?://[^\s]+$", link):
-        raise PostError("A link starts with http:// or https:// and has no spaces.")
+        raise PostError(gettext_noop("A link starts with http:// or https:// and has no spaces."))
     chosen_topics = _by_slug(Topic, topics, "topic")
     chosen_districts = _by_slug(District, districts, "district")
     chosen_template = (
@@ -146,7 +150,11 @@ def _apply(
         else None
     )
     if chosen_template is None and template_required:
-        raise PostError(f"Unknown template: {template} ({language or 'de'}).")
+        raise PostError(
+            gettext_noop("Unknown template: %(name)s (%(language)s)."),
+            name=template,
+            language=language or "de",
+        )
     if publish_at is not None and timezone.is_naive(publish_at):
         publish_at = timezone.make_aware(publish_at)  # Europe/Berlin, the city's time
     post.title, post.text, post.language, post.link = title[:200], text, language, link
@@ -166,21 +174,21 @@ def reschedule(post: Post, user: User, publish_at: datetime | None) -> Post:
     if publish_at is not None and timezone.is_naive(publish_at):
         publish_at = timezone.make_aware(publish_at)
     if publish_at is not None and publish_at <= timezone.now():
-        raise PostError("The publish time must be in the future.")
+        raise PostError(gettext_noop("The publish time must be in the future."))
     if locked.status in (Post.Status.DRAFT, Post.Status.SUBMITTED):
         if user.pk != locked.author_id and not user.has_perm("broadcasts.change_post"):
-            raise NotAllowed("Only the author or an editor may change this post.")
+            raise NotAllowed(gettext_noop("Only the author or an editor may change this post."))
         locked.publish_at = publish_at
         locked.save(update_fields=["publish_at"])
     elif locked.status == Post.Status.SCHEDULED:
         if not user.has_perm("broadcasts.approve_post"):
-            raise NotAllowed("Moving an approved post's time is for approvers.")
+            raise NotAllowed(gettext_noop("Moving an approved post's time is for approvers."))
         locked.publish_at = publish_at
         locked.save(update_fields=["publish_at"])
         if publish_at is None:
             _start_sending(locked)
     else:
-        raise PostError("This post is already being sent or was sent.")
+        raise PostError(gettext_noop("This post is already being sent or was sent."))
     audit.record(user, "post.rescheduled", locked, publish_at=str(publish_at or "now"))
     post.refresh_from_db()
     return post
@@ -195,19 +203,21 @@ def attach_image(post: Post, user: User, data: bytes) -> Post:
     """Attach a JPEG or PNG (at most 5 MB) to a draft; its text becomes the caption."""
     locked = _locked(post)
     if locked.status != Post.Status.DRAFT:
-        raise PostError("Only a draft can get an image.")
+        raise PostError(gettext_noop("Only a draft can get an image."))
     if user.pk != locked.author_id and not user.has_perm("broadcasts.change_post"):
-        raise NotAllowed("Only the author or an editor may change this post.")
+        raise NotAllowed(gettext_noop("Only the author or an editor may change this post."))
     if len(data) > IMAGE_MAX_BYTES:
-        raise PostError("The image is larger than WhatsApp allows (5 MB).")
+        raise PostError(gettext_noop("The image is larger than WhatsApp allows (5 MB)."))
     try:
         with PIL.Image.open(io.BytesIO(data)) as image:
             kind = image.format or ""
             image.verify()
     except (PIL.UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise PostError("This is not an image WhatsApp can show (JPEG or PNG).") from exc
+        raise PostError(
+            gettext_noop("This is not an image WhatsApp can show (JPEG or PNG).")
+        ) from exc
     if kind not in IMAGE_FORMATS:
-        raise PostError("WhatsApp shows JPEG and PNG images only.")
+        raise PostError(gettext_noop("WhatsApp shows JPEG and PNG images only."))
     locked.image.save(f"post-{locked.pk}.{IMAGE_FORMATS[kind]}", ContentFile(data), save=False)
     problem = rendering.length_problem(locked)
     if problem:
@@ -222,11 +232,16 @@ def _by_slug(model: type[Topic] | type[District], slugs: Sequence[str], what: st
     found: list[Any] = list(model.objects.filter(slug__in=set(slugs)))
     unknown = sorted(set(slugs) - {item.slug for item in found})
     if unknown:
-        raise PostError(f"Unknown {what}: {', '.join(unknown)}.")
+        raise PostError(
+            gettext_noop("Unknown topic: %(slugs)s.")
+            if what == "topic"
+            else gettext_noop("Unknown district: %(slugs)s."),
+            slugs=", ".join(unknown),
+        )
     return found
 
 
-class NotAllowed(PermissionError):
+class NotAllowed(Problem, PermissionError):
     """The person may not do this to this post; the message says why, for people."""
 
 
@@ -237,8 +252,12 @@ def _locked(post: Post) -> Post:
 def _check_template(post: Post) -> None:
     if post.template is not None and not post.template.is_usable:
         raise PostError(
-            f"The template {post.template} is not approved by Meta "
-            f"({post.template.get_status_display()}); the post cannot go out with it."
+            gettext_noop(
+                "The template %(name)s is not approved by Meta (%(state)s); the post cannot "
+                "go out with it."
+            ),
+            name=str(post.template),
+            state=post.template.get_status_display(),
         )
 
 
@@ -246,9 +265,9 @@ def _check_template(post: Post) -> None:
 def submit(post: Post, user: User) -> Post:
     locked = _locked(post)
     if locked.status != Post.Status.DRAFT:
-        raise PostError("Only a draft can be submitted for approval.")
+        raise PostError(gettext_noop("Only a draft can be submitted for approval."))
     if user.pk != locked.author_id and not user.has_perm("broadcasts.change_post"):
-        raise NotAllowed("Only the author or an editor may submit this post.")
+        raise NotAllowed(gettext_noop("Only the author or an editor may submit this post."))
     _check_template(locked)
     locked.status = Post.Status.SUBMITTED
     locked.submitted_at = timezone.now()
@@ -266,25 +285,31 @@ def approve(post: Post, approver: User, *, alone_reason: str = "") -> Post:
     locked = _locked(post)
     alone = approver.pk == locked.author_id
     if not approver.has_perm("broadcasts.approve_post"):
-        raise NotAllowed("Your account may not approve posts.")
+        raise NotAllowed(gettext_noop("Your account may not approve posts."))
     if alone:
         if not (locked.urgent and approver.has_perm("broadcasts.send_urgent_alone")):
-            raise NotAllowed("A post is approved by someone other than its author.")
+            raise NotAllowed(gettext_noop("A post is approved by someone other than its author."))
         if not alone_reason.strip():
-            raise PostError("Sending an urgent post alone needs a reason; it is recorded.")
+            raise PostError(
+                gettext_noop("Sending an urgent post alone needs a reason; it is recorded.")
+            )
         if locked.status not in (Post.Status.DRAFT, Post.Status.SUBMITTED):
-            raise PostError("This post is not waiting for approval.")
+            raise PostError(gettext_noop("This post is not waiting for approval."))
         locked.urgent_reason = alone_reason.strip()[:300]
     elif locked.status != Post.Status.SUBMITTED:
-        raise PostError("This post is not waiting for approval.")
+        raise PostError(gettext_noop("This post is not waiting for approval."))
     _check_template(locked)
     now = timezone.now()
     estimate = costs.estimate(locked, now)
     # An urgent warning goes out whatever the budget says; everything else may be blocked.
     if not locked.urgent and costs.budget(now, excluding=locked).blocks(estimate.amount):
         raise PostError(
-            f"The monthly budget does not allow this post (about {estimate.amount:.2f} "
-            f"{estimate.currency}); it is blocked until the budget is raised."
+            gettext_noop(
+                "The monthly budget does not allow this post (about %(amount)s %(currency)s); "
+                "it is blocked until the budget is raised."
+            ),
+            amount=f"{estimate.amount:.2f}",
+            currency=estimate.currency,
         )
     locked.approved_by, locked.approved_at = approver, now
     locked.estimated_cost = estimate.amount
@@ -310,9 +335,9 @@ def approve(post: Post, approver: User, *, alone_reason: str = "") -> Post:
 def reject(post: Post, approver: User, *, comment: str) -> Post:
     locked = _locked(post)
     if not approver.has_perm("broadcasts.approve_post"):
-        raise NotAllowed("Your account may not review posts.")
+        raise NotAllowed(gettext_noop("Your account may not review posts."))
     if locked.status != Post.Status.SUBMITTED:
-        raise PostError("This post is not waiting for approval.")
+        raise PostError(gettext_noop("This post is not waiting for approval."))
     locked.status = Post.Status.DRAFT
     locked.review_comment = comment.strip()[:500]
     locked.save(update_fields=["status", "review_comment"])
@@ -345,7 +370,7 @@ def cancel(post: Post, by: User | None = None) -> int:
         Post.Status.SENDING,
         Post.Status.PAUSED,
     ):
-        raise PostError("Only a post that is waiting or being sent can be cancelled.")
+        raise PostError(gettext_noop("Only a post that is waiting or being sent can be cancelled."))
     withdrawn = Delivery.objects.filter(post=locked, state__in=WAITING).update(
         state=SendState.FAILED, failed_at=timezone.now(), last_error="cancelled"
     )
@@ -360,7 +385,7 @@ def cancel(post: Post, by: User | None = None) -> int:
 def pause(post: Post, by: User | None = None) -> Post:
     locked = _locked(post)
     if locked.status != Post.Status.SENDING:
-        raise PostError("Only a post being sent can be paused.")
+        raise PostError(gettext_noop("Only a post being sent can be paused."))
     locked.status = Post.Status.PAUSED
     locked.save(update_fields=["status"])
     audit.record(by, "post.paused", locked)
@@ -372,7 +397,7 @@ def pause(post: Post, by: User | None = None) -> Post:
 def resume(post: Post, by: User | None = None) -> Post:
     locked = _locked(post)
     if locked.status != Post.Status.PAUSED:
-        raise PostError("Only a paused post can be resumed.")
+        raise PostError(gettext_noop("Only a paused post can be resumed."))
     locked.status = Post.Status.SENDING
     locked.save(update_fields=["status"])
     audit.record(by, "post.resumed", locked)
@@ -387,7 +412,7 @@ def send_post(post: Post) -> int:
     with transaction.atomic():
         locked = _locked(post)
         if locked.status != Post.Status.DRAFT:
-            raise PostError("This post has already been sent.")
+            raise PostError(gettext_noop("This post has already been sent."))
         _check_template(locked)
         queued = _start_sending(locked)
     post.refresh_from_db()

@@ -5,13 +5,18 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from stadtbote.broadcasts import actions, channel_outlet, reports, templates
 from stadtbote.broadcasts.models import ChannelPosting, Post, Price, Template
 from stadtbote.channels.types import TransportError
+from stadtbote.lib.localise import count, money
+from stadtbote.lib.problems import localised
 
 
 @admin.register(ChannelPosting)
@@ -37,7 +42,7 @@ class ChannelPostingAdmin(admin.ModelAdmin):
                 reactions=obj.reactions,
             )
         except (actions.PostError, actions.NotAllowed) as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            self.message_user(request, localised(exc), messages.ERROR)
 
 
 @admin.register(Price)
@@ -84,27 +89,42 @@ class PostAdmin(admin.ModelAdmin):
     filter_horizontal = ["topics", "districts"]
     actions = ["submit", "approve", "pause", "resume", "cancel", "posted_to_channel"]
 
-    @admin.display(description="Zustellung")
+    @admin.display(description=gettext_lazy("Delivery"))
     def funnel(self, post: Post) -> str:
         if post.pk is None:
             return "–"
         f = reports.funnel(post)
-        line = (
-            f"{f['total']} gesamt · {f['queued'] + f['sending']} wartend · "
-            f"{f['held']} zurückgehalten · {f['sent']} gesendet · {f['delivered']} zugestellt · "
-            f"{f['read']} gelesen · {f['failed']} fehlgeschlagen"
-        )
+        line = _(
+            "%(total)s in all · %(waiting)s waiting · %(held)s held · %(sent)s sent · "
+            "%(delivered)s delivered · %(read)s read · %(failed)s failed"
+        ) % {
+            "total": count(f["total"]),
+            "waiting": count(f["queued"] + f["sending"]),
+            "held": count(f["held"]),
+            "sent": count(f["sent"]),
+            "delivered": count(f["delivered"]),
+            "read": count(f["read"]),
+            "failed": count(f["failed"]),
+        }
         if f["eta"] is not None:
-            line += f" · {f['progress']:.0%}, fertig etwa {localtime(f['eta']):%d.%m. %H:%M}"
+            line += " · " + _("%(progress)s %%, done about %(eta)s") % {
+                "progress": count(round(f["progress"] * 100)),
+                "eta": date_format(localtime(f["eta"]), "SHORT_DATETIME_FORMAT"),
+            }
         if f["failed_by_reason"]:
-            reasons = ", ".join(f"{n}× {why}" for why, n in f["failed_by_reason"].items())
-            line += f" · Gründe: {reasons}"
-        return line + (
-            f" · Kosten {f['actual_cost']} {f['currency']}"
-            f" · {f['subscriptions_brought']} neue Abos durch Weiterleiten"
+            reasons = ", ".join(f"{count(n)}× {why}" for why, n in f["failed_by_reason"].items())
+            line += " · " + _("reasons: %(reasons)s") % {"reasons": reasons}
+        return (
+            line
+            + " · "
+            + _("cost %(cost)s · %(brought)s new subscriptions through forwarding")
+            % {
+                "cost": money(f["actual_cost"], f["currency"]),
+                "brought": count(f["subscriptions_brought"]),
+            }
         )
 
-    @admin.display(description="Vorschau")
+    @admin.display(description=gettext_lazy("Preview"))
     def preview(self, post: Post) -> str:
         if post.pk is None:
             return "–"
@@ -125,22 +145,31 @@ class PostAdmin(admin.ModelAdmin):
             return free
         outside = format_html(bubble, "", mark_safe(shown["template_html"]))  # noqa: S308
         return format_html(
-            "<p>Im 24-Stunden-Fenster:</p>{}<p>Außerhalb (Vorlage):</p>{}", free, outside
+            "<p>{}</p>{}<p>{}</p>{}",
+            _("Inside the 24-hour window:"),
+            free,
+            _("Outside it (template):"),
+            outside,
         )
 
-    @admin.display(description="Empfänger und Kosten")
+    @admin.display(description=gettext_lazy("Recipients and cost"))
     def audience(self, post: Post) -> str:
         if post.pk is None:
             return "–"
         a = reports.audience(post)
-        line = (
-            f"{a['recipients']} Empfänger, davon {a['free']} kostenlos im 24-Stunden-Fenster "
-            f"und {a['charged']} über die Vorlage: etwa {a['estimated_cost']} {a['currency']}"
-        )
+        line = _(
+            "%(recipients)s recipients, %(free)s of them free in the 24-hour window and "
+            "%(charged)s through the template: about %(cost)s"
+        ) % {
+            "recipients": count(a["recipients"]),
+            "free": count(a["free"]),
+            "charged": count(a["charged"]),
+            "cost": money(a["estimated_cost"], a["currency"]),
+        }
         warning = a["budget"]["warning"]
         return f"{line}. {warning}" if warning else line
 
-    @admin.display(description="Text für den WhatsApp-Kanal")
+    @admin.display(description=gettext_lazy("Text for the WhatsApp Channel"))
     def channel_copy(self, post: Post) -> str:
         if post.pk is None:
             return "–"
@@ -171,52 +200,54 @@ class PostAdmin(admin.ModelAdmin):
             try:
                 act(post)
             except (actions.PostError, actions.NotAllowed) as exc:
-                self.message_user(request, f"„{post}“: {exc}", messages.WARNING)
+                self.message_user(request, f"“{post}”: {localised(exc)}", messages.WARNING)
             else:
-                self.message_user(request, f"„{post}“: {done}")
+                self.message_user(request, f"“{post}”: {done}")
 
-    @admin.action(description="Zur Freigabe einreichen")
+    @admin.action(description=gettext_lazy("Submit for approval"))
     def submit(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        self._each(request, queryset, lambda p: actions.submit(p, request.user), "eingereicht")  # type: ignore[arg-type]
+        self._each(request, queryset, lambda p: actions.submit(p, request.user), _("submitted"))  # type: ignore[arg-type]
 
     def has_approve_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("broadcasts.approve_post")
 
-    @admin.action(description="Freigeben (senden oder zur Sendezeit)", permissions=["approve"])
+    @admin.action(
+        description=gettext_lazy("Approve (send now or at the set time)"), permissions=["approve"]
+    )
     def approve(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._each(
             request,
             queryset,
             lambda p: actions.approve(p, request.user, alone_reason=p.urgent_reason),  # type: ignore[arg-type]
-            "freigegeben",
+            _("approved for sending"),
         )
 
     # Stopping, holding and resuming a post being sent is the approvers' decision, as in the API.
-    @admin.action(description="Senden anhalten", permissions=["approve"])
+    @admin.action(description=gettext_lazy("Pause sending"), permissions=["approve"])
     def pause(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        self._each(request, queryset, lambda p: actions.pause(p, request.user), "angehalten")  # type: ignore[arg-type]
+        self._each(request, queryset, lambda p: actions.pause(p, request.user), _("paused"))  # type: ignore[arg-type]
 
-    @admin.action(description="Senden fortsetzen", permissions=["approve"])
+    @admin.action(description=gettext_lazy("Resume sending"), permissions=["approve"])
     def resume(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._each(
             request,
             queryset,
             lambda p: actions.resume(p, request.user),  # type: ignore[arg-type]
-            "wird fortgesetzt",
+            _("resuming"),
         )
 
-    @admin.action(description="Im WhatsApp-Kanal gepostet")
+    @admin.action(description=gettext_lazy("Posted to the WhatsApp Channel"))
     def posted_to_channel(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         self._each(
             request,
             queryset,
             lambda p: channel_outlet.record_posted(p, request.user),  # type: ignore[arg-type]
-            "als im Kanal gepostet vermerkt",
+            _("recorded as posted to the Channel"),
         )
 
-    @admin.action(description="Abbrechen", permissions=["approve"])
+    @admin.action(description=gettext_lazy("Cancel"), permissions=["approve"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
-        self._each(request, queryset, lambda p: actions.cancel(p, request.user), "abgebrochen")  # type: ignore[arg-type]
+        self._each(request, queryset, lambda p: actions.cancel(p, request.user), _("cancelled"))  # type: ignore[arg-type]
 
 
 @admin.register(Template)
@@ -230,25 +261,35 @@ class TemplateAdmin(admin.ModelAdmin):
         try:
             templates.check(obj)
         except templates.TemplateError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+            self.message_user(request, localised(exc), messages.ERROR)
             return
         super().save_model(request, obj, form, change)
 
-    @admin.action(description="Bei Meta zur Prüfung einreichen")
+    @admin.action(description=gettext_lazy("Submit to Meta for review"))
     def submit(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         for template in queryset:
             try:
                 templates.register(template)
             except (templates.TemplateError, TransportError) as exc:
-                self.message_user(request, f"{template}: {exc}", messages.ERROR)
+                self.message_user(request, f"{template}: {localised(exc)}", messages.ERROR)
             else:
                 self.message_user(request, f"{template}: {template.get_status_display()}")
 
-    @admin.action(description="Status von Meta abrufen")
+    @admin.action(description=gettext_lazy("Fetch the status from Meta"))
     def sync(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
         try:
             changed = templates.sync()
         except TransportError as exc:
-            self.message_user(request, f"Meta nicht erreichbar: {exc}", messages.ERROR)
+            self.message_user(
+                request, _("Meta cannot be reached: %(error)s") % {"error": exc}, messages.ERROR
+            )
         else:
-            self.message_user(request, f"{changed} Vorlage(n) mit neuem Status.")
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)s template with a new status.",
+                    "%(count)s templates with a new status.",
+                    changed,
+                )
+                % {"count": count(changed)},
+            )

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BroadcastsConfig(AppConfig):
     name = "stadtbote.broadcasts"
     label = "broadcasts"
-    verbose_name = "Posts and deliveries"
+    verbose_name = _("Posts and deliveries")
 
     def ready(self) -> None:
         from stadtbote.broadcasts import privacy

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from stadtbote.accounts import audit
 from stadtbote.broadcasts.actions import NotAllowed, PostError
@@ -21,9 +22,9 @@ MAX_COUNT = 100_000_000  # more than WhatsApp has users: a typing error
 
 def _check(post: Post, user: User) -> None:
     if not user.has_perm("broadcasts.change_post"):
-        raise NotAllowed("Your account may not record Channel postings.")
+        raise NotAllowed(gettext_noop("Your account may not record Channel postings."))
     if post.status not in _APPROVED:
-        raise PostError("Only an approved post can be posted to the Channel.")
+        raise PostError(gettext_noop("Only an approved post can be posted to the Channel."))
 
 
 def record_posted(post: Post, user: User, *, posted_at: datetime | None = None) -> ChannelPosting:
@@ -31,14 +32,16 @@ def record_posted(post: Post, user: User, *, posted_at: datetime | None = None) 
     now = timezone.now()
     posted_at = posted_at or now
     if posted_at > now:
-        raise PostError("A posting cannot be recorded for the future.")
+        raise PostError(gettext_noop("A posting cannot be recorded for the future."))
     try:
         with transaction.atomic():
             posting = ChannelPosting.objects.create(post=post, posted_at=posted_at, posted_by=user)
             audit.record(user, "post.posted_to_channel", post)
             return posting
     except IntegrityError as exc:
-        raise PostError("This post is already recorded as posted to the Channel.") from exc
+        raise PostError(
+            gettext_noop("This post is already recorded as posted to the Channel.")
+        ) from exc
 
 
 def record_counts(
@@ -47,10 +50,14 @@ def record_counts(
     _check(post, user)
     for name, value in (("followers", followers), ("reactions", reactions)):
         if value is not None and not 0 <= value <= MAX_COUNT:
-            raise PostError(f"The number of {name} must be between 0 and {MAX_COUNT:,}.")
+            raise PostError(
+                gettext_noop("The number of %(name)s must be between 0 and %(most)s."),
+                name=name,
+                most=f"{MAX_COUNT:,}",
+            )
     posting = ChannelPosting.objects.filter(post=post).first()
     if posting is None:
-        raise PostError("Record the Channel posting first, then its counts.")
+        raise PostError(gettext_noop("Record the Channel posting first, then its counts."))
     if followers is not None:
         posting.followers = followers
     if reactions is not None:

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from stadtbote.broadcasts import audience, sending_rules
 from stadtbote.broadcasts.models import Delivery, Post, Price
+from stadtbote.lib.localise import money
 
 ZERO = Decimal("0")
 _OPEN = [Post.Status.SCHEDULED, Post.Status.SENDING, Post.Status.PAUSED]
@@ -109,12 +111,13 @@ class Budget:
             return None
         after = self.after(amount)
         if after > self.monthly:
-            return (
-                f"This post would bring the month's spending to {after:.2f} of a budget "
-                f"of {self.monthly:.2f}."
-            )
+            return _(
+                "This post would bring the month's spending to %(after)s of a budget of %(budget)s."
+            ) % {"after": money(after), "budget": money(self.monthly)}
         if after > self.monthly * Decimal("0.9"):
-            return f"After this post {self.monthly - after:.2f} of the month's budget are left."
+            return _("After this post %(left)s of the month's budget are left.") % {
+                "left": money(self.monthly - after)
+            }
         return None
 
     def blocks(self, amount: Decimal) -> bool:

@@ -33,14 +33,23 @@ class Template(models.Model):
 
     name = models.SlugField(_("name"), max_length=512, help_text=_("lower case, digits and _"))
     language = models.CharField(_("language"), max_length=10, default="de")
-    category = models.CharField(max_length=10, choices=Category.choices, default=Category.MARKETING)
+    category = models.CharField(
+        max_length=10,
+        choices=Category.choices,
+        default=Category.MARKETING,
+        verbose_name=_("category"),
+    )
     body = models.TextField(_("text"), max_length=1024)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    meta_id = models.CharField(max_length=64, blank=True)
-    status_reason = models.CharField(max_length=100, blank=True)
-    synced_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
+    meta_id = models.CharField(max_length=64, blank=True, verbose_name=_("Meta ID"))
+    status_reason = models.CharField(max_length=100, blank=True, verbose_name=_("status reason"))
+    synced_at = models.DateTimeField(null=True, blank=True, verbose_name=_("synced at"))
 
     class Meta:
+        verbose_name_plural = _("templates")
+        verbose_name = _("template")
         constraints = [
             models.UniqueConstraint(fields=["name", "language"], name="template_per_language"),
         ]
@@ -89,8 +98,12 @@ class Post(models.Model):
         db_default=True,
         help_text=_("Shown in the public archive and its feeds once it is sent."),
     )
-    estimated_cost = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    estimated_cost = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True, verbose_name=_("estimated cost")
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
+    )
     # The audience: empty means everybody; see actions._fan_out for how choices match.
     topics: models.ManyToManyField[Topic, Any] = models.ManyToManyField(
         Topic, blank=True, related_name="posts", verbose_name=_("topics")
@@ -100,32 +113,43 @@ class Post(models.Model):
     )
     # Sent to those whose 24-hour window is closed; without it they are left out.
     template = models.ForeignKey(
-        Template, on_delete=models.PROTECT, null=True, blank=True, related_name="posts"
+        Template,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="posts",
+        verbose_name=_("template"),
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="posts",
+        verbose_name=_("author"),
     )
     urgent = models.BooleanField(
         _("urgent"), default=False, help_text=_("Goes before everything else.")
     )
     urgent_reason = models.CharField(_("reason for sending alone"), max_length=300, blank=True)
     publish_at = models.DateTimeField(_("publish at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("submitted at"))
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="approved_posts",
+        verbose_name=_("approved by"),
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    review_comment = models.CharField(max_length=500, blank=True)
-    send_started_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
+    review_comment = models.CharField(max_length=500, blank=True, verbose_name=_("review comment"))
+    send_started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("send started at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
 
     class Meta:
+        verbose_name_plural = _("posts")
+        verbose_name = _("post")
         permissions = [
             ("approve_post", "Can approve posts written by others"),
             ("send_urgent_alone", "Can send urgent posts without a second person"),
@@ -142,16 +166,26 @@ class Delivery(TrackedMessage):
     # No index of its own: delivery_once and delivery_post_state_idx both begin with the post,
     # and one index fewer to maintain is about a seventh of a million-row fan-out.
     post = models.ForeignKey(
-        Post, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+        Post,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
+        verbose_name=_("post"),
     )
     # Emptied when the subscriber is erased: the row stays, anonymous, for the post's counts.
     subscriber = models.ForeignKey(
-        Subscriber, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Subscriber,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("subscriber"),
     )
-    queued_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(auto_now_add=True, verbose_name=_("queued at"))
 
     class Meta:
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         constraints = [
             models.UniqueConstraint(fields=["post", "subscriber"], name="delivery_once"),
         ]
@@ -187,14 +221,25 @@ class ChannelPosting(models.Model):
     """The post on the city's WhatsApp Channel. Channels have no API: staff copy the rendered
     text, post it by hand, record that here and type in the counts the Channel shows."""
 
-    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="channel_posting")
-    posted_at = models.DateTimeField()
-    posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    post = models.OneToOneField(
+        Post, on_delete=models.CASCADE, related_name="channel_posting", verbose_name=_("post")
     )
-    followers = models.PositiveIntegerField(null=True, blank=True)
-    reactions = models.PositiveIntegerField(null=True, blank=True)
-    counts_updated_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(verbose_name=_("posted at"))
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("posted by"),
+    )
+    followers = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("followers"))
+    reactions = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("reactions"))
+    counts_updated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("counts updated at")
+    )
+
+    class Meta:
+        verbose_name = _("channel posting")
+        verbose_name_plural = _("channel postings")
 
     def __str__(self) -> str:
         return f"Channel posting of {self.post_id}"
@@ -210,12 +255,14 @@ class Price(models.Model):
         UTILITY = "UTILITY", _("utility")
         AUTHENTICATION = "AUTHENTICATION", _("authentication")
 
-    country = models.CharField(max_length=2, default="DE")
-    category = models.CharField(max_length=20, choices=Category.choices)
+    country = models.CharField(max_length=2, default="DE", verbose_name=_("country"))
+    category = models.CharField(max_length=20, choices=Category.choices, verbose_name=_("category"))
     amount = models.DecimalField(_("price per message"), max_digits=8, decimal_places=4)
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(max_length=3, default="EUR", verbose_name=_("currency"))
 
     class Meta:
+        verbose_name_plural = _("prices")
+        verbose_name = _("price")
         constraints = [
             models.UniqueConstraint(fields=["country", "category"], name="price_once"),
         ]

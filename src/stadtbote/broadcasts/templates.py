@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from stadtbote.broadcasts.models import Post, Template
 from stadtbote.channels.types import OutboundMessage, TemplateUse, TransportError
 from stadtbote.channels.whatsapp import templates as meta
+from stadtbote.lib.problems import Problem
 
 BODY_MAX = 1024
 _NAME = re.compile(r"^[a-z0-9_]{1,512}$")
@@ -19,20 +21,24 @@ _BREAKS = re.compile(r"\s*\n\s*\n\s*|\t|\s{5,}")
 _LINE = re.compile(r"\s*\n\s*")
 
 
-class TemplateError(ValueError):
+class TemplateError(Problem, ValueError):
     """The template cannot be used or registered; the message says why, for people."""
 
 
 def check(template: Template) -> None:
     if not _NAME.match(template.name):
-        raise TemplateError("A template name has only lower-case letters, digits and _.")
+        raise TemplateError(
+            gettext_noop("A template name has only lower-case letters, digits and _.")
+        )
     if len(template.body) > BODY_MAX:
-        raise TemplateError("A template text has at most 1,024 characters.")
+        raise TemplateError(gettext_noop("A template text has at most 1,024 characters."))
     found = meta.variables(template.body)
     if found not in ([], [1], [1, 2]):
         raise TemplateError(
-            "A post template has the variable {{1}} for the post's text and may have {{2}} "
-            "for its title; no others."
+            gettext_noop(
+                "A post template has the variable {{1}} for the post's text and may have {{2}} "
+                "for its title; no others."
+            )
         )
 
 

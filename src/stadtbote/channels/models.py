@@ -17,15 +17,19 @@ class InboundWebhook(models.Model):
         MALFORMED = "malformed", _("malformed")
         FAILED = "failed", _("failed")  # well-formed, but applying it raised; kept to inspect
 
-    channel = models.CharField(max_length=20, default="whatsapp")
-    body = models.BinaryField()
-    content_hash = models.CharField(max_length=64, unique=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    channel = models.CharField(max_length=20, default="whatsapp", verbose_name=_("channel"))
+    body = models.BinaryField(verbose_name=_("body"))
+    content_hash = models.CharField(max_length=64, unique=True, verbose_name=_("content hash"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.PENDING, verbose_name=_("state")
+    )
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
+        verbose_name_plural = _("inbound webhooks")
+        verbose_name = _("inbound webhook")
         indexes = [
             models.Index(
                 fields=["id"],
@@ -45,16 +49,22 @@ class StatusEvent(models.Model):
     recorded the message id; the sender applies the statuses already known after recording it.
     """
 
-    message_id = models.CharField(max_length=128)
-    status = models.CharField(max_length=10)
-    occurred_at = models.DateTimeField()
-    error_code = models.IntegerField(null=True, blank=True)
-    error_title = models.CharField(max_length=200, blank=True)
-    pricing_category = models.CharField(max_length=40, blank=True)
-    billable = models.BooleanField(null=True)
-    recorded_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    message_id = models.CharField(max_length=128, verbose_name=_("message id"))
+    status = models.CharField(max_length=10, verbose_name=_("status"))
+    occurred_at = models.DateTimeField(verbose_name=_("occurred at"))
+    error_code = models.IntegerField(null=True, blank=True, verbose_name=_("error code"))
+    error_title = models.CharField(max_length=200, blank=True, verbose_name=_("error title"))
+    pricing_category = models.CharField(
+        max_length=40, blank=True, verbose_name=_("pricing category")
+    )
+    billable = models.BooleanField(null=True, verbose_name=_("billable"))
+    recorded_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("recorded at")
+    )
 
     class Meta:
+        verbose_name_plural = _("status events")
+        verbose_name = _("status event")
         constraints = [
             models.UniqueConstraint(fields=["message_id", "status"], name="status_event_once"),
         ]
@@ -80,23 +90,31 @@ class SendState(models.IntegerChoices):
 class TrackedMessage(models.Model):
     """Fields shared by everything Stadtbote sends and follows up through status events."""
 
-    state = models.PositiveSmallIntegerField(choices=SendState.choices, default=SendState.QUEUED)
-    message_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=200, blank=True)
-    error_code = models.IntegerField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
+    state = models.PositiveSmallIntegerField(
+        choices=SendState.choices, default=SendState.QUEUED, verbose_name=_("state")
+    )
+    message_id = models.CharField(
+        max_length=128, null=True, blank=True, unique=True, verbose_name=_("message id")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next attempt at"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    last_error = models.CharField(max_length=200, blank=True, verbose_name=_("last error"))
+    error_code = models.IntegerField(null=True, blank=True, verbose_name=_("error code"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+    failed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("failed at"))
     # When Meta accepted it, and whether as a template: what the daily cap per subscriber and
     # Meta's daily limit of unique users outside the window are counted from.
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-    via_template = models.BooleanField(default=False, db_default=False)
+    dispatched_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dispatched at"))
+    via_template = models.BooleanField(
+        default=False, db_default=False, verbose_name=_("via template")
+    )
     # Meta's pricing category when the status webhook says the message is billable.
-    billed_category = models.CharField(max_length=40, blank=True, db_default="")
+    billed_category = models.CharField(
+        max_length=40, blank=True, db_default="", verbose_name=_("billed category")
+    )
 
     class Meta:
         abstract = True

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DialogueConfig(AppConfig):
     name = "stadtbote.dialogue"
     label = "dialogue"
-    verbose_name = "Chat dialogue"
+    verbose_name = _("Chat dialogue")
 
     def ready(self) -> None:
         from stadtbote.channels.signals import webhook_stored

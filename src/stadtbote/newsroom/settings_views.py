@@ -245,4 +245,8 @@ def _initial(kind: PageText.Page) -> dict[str, str]:
     if stored is not None:
         return {"title": stored.title, "body": stored.body, "version": stored.version}
     title, body = DEFAULTS[kind]
-    return {"title": title, "body": body, "version": django_settings.PRIVACY_NOTICE_VERSION}
+    return {
+        "title": str(title),
+        "body": str(body),
+        "version": django_settings.PRIVACY_NOTICE_VERSION,
+    }

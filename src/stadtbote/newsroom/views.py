@@ -16,22 +16,24 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from stadtbote.broadcasts import actions, channel_outlet, reports
 from stadtbote.broadcasts.models import Post
+from stadtbote.lib.localise import count, money
+from stadtbote.lib.problems import localised
 from stadtbote.newsroom.forms import PostForm
 
 View = Callable[..., HttpResponse]
 
 # The columns of the newsroom's front page, in the order work flows through them.
 COLUMNS = [
-    (_lazy("Drafts"), [Post.Status.DRAFT]),
-    (_lazy("Waiting for approval"), [Post.Status.SUBMITTED]),
-    (_lazy("Scheduled"), [Post.Status.SCHEDULED]),
-    (_lazy("Being sent"), [Post.Status.SENDING, Post.Status.PAUSED]),
-    (_lazy("Sent"), [Post.Status.SENT]),
+    (gettext_lazy("Drafts"), [Post.Status.DRAFT]),
+    (gettext_lazy("Waiting for approval"), [Post.Status.SUBMITTED]),
+    (gettext_lazy("Scheduled"), [Post.Status.SCHEDULED]),
+    (gettext_lazy("Being sent"), [Post.Status.SENDING, Post.Status.PAUSED]),
+    (gettext_lazy("Sent"), [Post.Status.SENT]),
 ]
 RECENTLY_SENT = 20
 
@@ -85,7 +87,7 @@ def compose(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
             else:
                 post = actions.update_post(post, _user(request), **fields)
         except (actions.PostError, actions.NotAllowed) as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, localised(exc))
         else:
             messages.success(request, _("Saved."))
             return redirect("newsroom-post", post.pk)
@@ -125,7 +127,7 @@ def live_preview(request: HttpRequest) -> JsonResponse:
     try:
         view = reports.draft_view(_user(request), **fields)
     except actions.PostError as exc:
-        return JsonResponse({"problem": str(exc)})
+        return JsonResponse({"problem": localised(exc)})
     audience = view["audience"]
     return JsonResponse(
         {
@@ -135,7 +137,12 @@ def live_preview(request: HttpRequest) -> JsonResponse:
             "recipients": audience["recipients"],
             "free": audience["free"],
             "charged": audience["charged"],
-            "cost": f"{audience['estimated_cost']:.2f} {audience['currency']}",
+            "cost": money(audience["estimated_cost"], audience["currency"]),
+            "shown": {
+                "recipients": count(audience["recipients"]),
+                "free": count(audience["free"]),
+                "charged": count(audience["charged"]),
+            },
             "budget_warning": audience["budget"]["warning"],
         }
     )
@@ -234,7 +241,7 @@ def step(request: HttpRequest, post_id: int, name: str) -> HttpResponse:
     try:
         messages.success(request, act(post, _user(request), request.POST))
     except (actions.PostError, actions.NotAllowed) as exc:
-        messages.error(request, str(exc))
+        messages.error(request, localised(exc))
     return redirect("newsroom-post", post.pk)
 
 

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import condition, require_GET
@@ -59,7 +60,8 @@ def cacheable(version: Callable[..., archive.Version]) -> Callable[[View], View]
     def decorate(view: View) -> View:
         @require_GET
         @condition(
-            etag_func=lambda request, *a, **kw: once(request, *a, **kw).etag,
+            # One page in two languages is two representations: each has its own tag.
+            etag_func=lambda request, *a, **kw: f"{once(request, *a, **kw).etag}-{get_language()}",
             last_modified_func=lambda request, *a, **kw: once(request, *a, **kw).last_modified,
         )
         @wraps(view)

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
+from django.utils.translation import gettext as _
 
 from stadtbote.broadcasts.models import Post
 from stadtbote.public import archive
@@ -20,17 +21,17 @@ ITEMS = 30
 
 class LatestPosts(Feed):
     feed_type: type[SyndicationFeed] = Rss201rev2Feed
-    language = "de"
+    # No fixed language: the feed says the one it was written in (?lang=, else Accept-Language).
 
     def get_object(self, request: HttpRequest, topic: str | None = None) -> Topic | None:
         return None if topic is None else get_object_or_404(Topic, slug=topic)
 
     def title(self, obj: Topic | None) -> str:
         name = settings.CITY_NAME
-        return f"{name}: {obj.name}" if obj else f"{name}: Nachrichten"
+        return f"{name}: {obj.name}" if obj else f"{name}: {_('News')}"
 
     def description(self, obj: Topic | None) -> str:
-        return "Was die Stadt per WhatsApp verschickt hat, auch hier zum Nachlesen."
+        return _("What the city sent on WhatsApp, also here to read again.")
 
     def link(self, obj: Topic | None) -> str:
         return reverse("archive-topic", args=[obj.slug]) if obj else reverse("archive")
@@ -39,7 +40,7 @@ class LatestPosts(Feed):
         return list(archive.find(obj)[:ITEMS])
 
     def item_title(self, item: Post) -> str:
-        return f"Dringend: {item.title}" if item.urgent else item.title
+        return _("Urgent: %(title)s") % {"title": item.title} if item.urgent else item.title
 
     def item_description(self, item: Post) -> str:
         # Plain text: feed readers show it as is, with WhatsApp's *markup* left readable.

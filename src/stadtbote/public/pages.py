@@ -5,31 +5,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from stadtbote.public.models import PageText
 
+# English sources, German in the catalogue: shown until the city writes its own (in one
+# language: a stored text is shown as written, whatever the page's language).
 DEFAULTS = {
     PageText.Page.SUBSCRIBE: (
-        "Nachrichten der Stadt per WhatsApp",
-        "Die Stadt schickt Ihnen kurze Nachrichten aufs Handy: Baustellen und Verkehr, "
-        "Veranstaltungen, Warnungen und was im Rathaus passiert. Meist 1–2 Nachrichten an "
-        "Werktagen.\n\n"
-        "Kostenlos, ohne App und ohne Konto. Sie wählen selbst, worüber Sie hören möchten, und "
-        "können jederzeit mit „Stop“ aufhören.\n\n"
-        "Dies ist keine 24-Stunden-Hotline. Im Notfall rufen Sie 110 oder 112.",
+        _("News from the city on WhatsApp"),
+        _(
+            "The city sends short messages to your phone: construction sites and traffic, "
+            "events, warnings and what is happening at the town hall. Usually 1–2 messages "
+            "on weekdays.\n\n"
+            "Free of charge, without an app and without an account. You choose what you want "
+            "to hear about, and you can stop at any time with “Stop”.\n\n"
+            "This is not a 24-hour hotline. In an emergency call 110 or 112."
+        ),
     ),
     PageText.Page.PRIVACY: (
-        "Datenschutz beim WhatsApp-Service der Stadt",
-        "Was wir speichern: Ihre Telefonnummer (verschlüsselt), ob und wann Sie sich angemeldet "
-        "oder abgemeldet haben, mit dem Wortlaut, den Sie dabei gesehen haben, Ihre Auswahl an "
-        "Themen und Stadtteilen und ob unsere Nachrichten zugestellt und gelesen wurden.\n\n"
-        "Wofür: nur, um Ihnen die Nachrichten der Stadt zu schicken, die Sie bestellt haben. Wir "
-        "geben Ihre Daten nicht weiter. Die Nachrichten laufen über WhatsApp (Meta).\n\n"
-        "Wie lange: bis Sie sich abmelden; danach löschen wir Ihre Daten nach einer kurzen Frist. "
-        "Den Nachweis Ihrer Einwilligung bewahren wir ohne Ihre Nummer auf.\n\n"
-        "Ihre Rechte: Mit „Stop“ melden Sie sich sofort ab. „Daten“ zeigt, was wir speichern, "
-        "„Löschen“ löscht alles. Sie können sich auch an die Datenschutzbeauftragte der Stadt "
-        "wenden.",
+        _("Privacy in the city's WhatsApp service"),
+        _(
+            "What we store: your phone number (encrypted), whether and when you subscribed or "
+            "unsubscribed, with the wording you saw then, your choice of topics and districts "
+            "and whether our messages were delivered and read.\n\n"
+            "What for: only to send you the city's news you asked for. We do not pass your "
+            "data on. The messages go through WhatsApp (Meta).\n\n"
+            "How long: until you unsubscribe; after that we delete your data after a short "
+            "period. We keep the proof of your consent without your number.\n\n"
+            "Your rights: “Stop” unsubscribes you at once. “Data” shows what we store, "
+            "“Delete” deletes everything. You can also contact the city's data protection "
+            "officer."
+        ),
     ),
 }
 
@@ -43,7 +50,10 @@ class Page:
 
 def page(kind: PageText.Page) -> Page:
     stored = PageText.objects.filter(page=kind).first()
-    title, body = (stored.title, stored.body) if stored else DEFAULTS[kind]
+    if stored:
+        title, body = stored.title, stored.body
+    else:
+        title, body = (str(text) for text in DEFAULTS[kind])
     version = (stored.version if stored else "") or settings.PRIVACY_NOTICE_VERSION
     return Page(
         title=title,

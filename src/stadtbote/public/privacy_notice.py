@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from stadtbote.accounts import audit
@@ -32,23 +33,36 @@ def _substance(title: str, body: str) -> tuple[str, str]:
     return " ".join(title.split()), " ".join(body.split())
 
 
-def text_of(version: str) -> tuple[str, str] | None:
-    """(title, body) a version said, or None if unknown. Before a city published its own
-    notice, consents recorded the configured version with the built-in text."""
+def _texts_of(version: str) -> list[tuple[str, str]]:
+    """Every (title, body) this version may stand for: the kept text, or for the configured
+    version before a city published its own notice, the built-in text in each language."""
     kept = NoticeVersion.objects.filter(version=version).values_list("title", "body").first()
     if kept is not None:
-        return kept
-    if version == settings.PRIVACY_NOTICE_VERSION:
-        return DEFAULTS[PageText.Page.PRIVACY]
-    return None
+        return [kept]
+    if version != settings.PRIVACY_NOTICE_VERSION:
+        return []
+    texts = []
+    for code, _name in settings.LANGUAGES:  # the default language first
+        with translation.override(code):
+            title, body = DEFAULTS[PageText.Page.PRIVACY]
+            texts.append((str(title), str(body)))
+    return texts
+
+
+def text_of(version: str) -> tuple[str, str] | None:
+    """(title, body) a version said, or None if unknown. Before a city published its own
+    notice, consents recorded the configured version with the built-in text (in the
+    default language here)."""
+    texts = _texts_of(version)
+    return texts[0] if texts else None
 
 
 def problem(*, title: str, body: str, version: str) -> str | None:
     """Why this notice may not be published, or None."""
     if not version.strip():
         return _("Give the privacy notice a version, e.g. 2026-11.")
-    known = text_of(version.strip())
-    if known is not None and _substance(*known) != _substance(title, body):
+    known = {_substance(*text) for text in _texts_of(version.strip())}
+    if known and _substance(title, body) not in known:
         return _(
             "Version %(version)s was published with a different text, and citizens consented "
             "to that text: give it a new version."
@@ -154,7 +168,7 @@ def history() -> list[Published]:
             )
         )
     if settings.PRIVACY_NOTICE_VERSION not in {p.version for p in shown}:
-        title, body = DEFAULTS[PageText.Page.PRIVACY]
+        title, body = text_of(settings.PRIVACY_NOTICE_VERSION) or ("", "")
         shown.append(
             Published(
                 settings.PRIVACY_NOTICE_VERSION,

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from stadtbote.broadcasts.models import Post
 from stadtbote.public.models import PageText
@@ -26,7 +27,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     link = click_to_chat_url()
     qr = segno.make(link, error="m")
     # segno writes a self-contained SVG (no script); it is our own output, safe to inline.
-    svg = qr.svg_inline(scale=6, title="QR-Code: WhatsApp-Chat mit der Stadt öffnen")
+    svg = qr.svg_inline(scale=6, title=_("QR code: open a WhatsApp chat with the city"))
     return render(
         request,
         "public/subscribe.html",

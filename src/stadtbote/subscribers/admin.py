@@ -5,6 +5,8 @@ import json
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from stadtbote.accounts import audit
 from stadtbote.lib import crypto, phone
@@ -43,7 +45,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     fields = (*SUBSCRIBER_COLUMNS, "topics", "districts")
     readonly_fields = SUBSCRIBER_COLUMNS
     search_fields = ["phone_index"]
-    search_help_text = "Telefonnummer mit Ländervorwahl, z. B. +49 170 1234567"
+    search_help_text = _("Phone number with country code, e.g. +49 170 1234567")
     actions = ["export_json", "erase"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -58,7 +60,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         return queryset.filter(phone_index__in=indexes or []), False
 
     # An export holds the phone number: only those who may see numbers may export.
-    @admin.action(description="Daten exportieren (JSON, Art. 15/20 DSGVO)", permissions=["export"])
+    @admin.action(description=_("Export data (JSON, Art. 15/20 GDPR)"), permissions=["export"])
     def export_json(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> HttpResponse:
         data = [export(s) for s in queryset]
         for subscriber in queryset:
@@ -69,7 +71,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="subscriber-export.json"'
         return response
 
-    @admin.action(description="Daten löschen (Art. 17 DSGVO)", permissions=["erase"])
+    @admin.action(description=_("Erase data (Art. 17 GDPR)"), permissions=["erase"])
     def erase(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
         count = 0
         for subscriber in queryset:
@@ -80,7 +82,11 @@ class SubscriberAdmin(admin.ModelAdmin):
                 by=request.user,  # type: ignore[arg-type]
             )
             count += 1
-        self.message_user(request, f"{count} gelöscht.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d erased.", "%(count)d erased.", count) % {"count": count},
+            messages.SUCCESS,
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False  # erasure, not a plain delete, removes everything personal
@@ -98,7 +104,7 @@ class ConsentEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "channel", "notice_version"]
     readonly_fields = [f.name for f in ConsentEvent._meta.fields]
     search_fields = ["subscriber_ref"]
-    search_help_text = "Telefonnummer mit Ländervorwahl, z. B. +49 170 1234567"
+    search_help_text = _("Phone number with country code, e.g. +49 170 1234567")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[ConsentEvent], search_term: str

@@ -25,38 +25,56 @@ class Subscriber(models.Model):
         GERMAN = "de", "Deutsch"
         ENGLISH = "en", "English"
 
-    phone_index = models.CharField(max_length=64, unique=True)
-    phone_encrypted = models.BinaryField()
+    phone_index = models.CharField(max_length=64, unique=True, verbose_name=_("phone index"))
+    phone_encrypted = models.BinaryField(verbose_name=_("phone encrypted"))
     # Meta's business-scoped user id (2026): stays when a user hides the number behind a name.
-    bsuid = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    status = models.CharField(max_length=15, choices=Status.choices, default=Status.CONTACT)
-    language = models.CharField(max_length=5, choices=Language.choices, default=Language.GERMAN)
+    bsuid = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, verbose_name=_("business-scoped user ID")
+    )
+    status = models.CharField(
+        max_length=15, choices=Status.choices, default=Status.CONTACT, verbose_name=_("status")
+    )
+    language = models.CharField(
+        max_length=5, choices=Language.choices, default=Language.GERMAN, verbose_name=_("language")
+    )
     topics: models.ManyToManyField[Topic, Any] = models.ManyToManyField(
-        "Topic", blank=True, related_name="subscribers"
+        "Topic", blank=True, related_name="subscribers", verbose_name=_("topics")
     )
     districts: models.ManyToManyField[District, Any] = models.ManyToManyField(
-        "District", blank=True, related_name="subscribers"
+        "District", blank=True, related_name="subscribers", verbose_name=_("districts")
     )
-    paused_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    requested_at = models.DateTimeField(null=True, blank=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    paused_until = models.DateTimeField(null=True, blank=True, verbose_name=_("paused until"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    requested_at = models.DateTimeField(null=True, blank=True, verbose_name=_("requested at"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("confirmed at"))
+    unsubscribed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("unsubscribed at"))
     # When the citizen wrote the message that last changed the subscription. A late, older
     # "Start" must not undo a newer "Stop": decisions follow the citizen's own timeline.
-    consent_changed_at = models.DateTimeField(null=True, blank=True)
-    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    consent_changed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("consent changed at")
+    )
+    last_inbound_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last inbound at"))
     # WhatsApp's own "stop marketing messages" control (user_preferences webhook).
-    marketing_stopped = models.BooleanField(default=False)
+    marketing_stopped = models.BooleanField(default=False, verbose_name=_("marketing stopped"))
     # Meta's code for why this number cannot be reached (131026 not on WhatsApp, 131050 …).
-    unreachable_code = models.IntegerField(null=True, blank=True)
-    unreachable_since = models.DateTimeField(null=True, blank=True)
+    unreachable_code = models.IntegerField(
+        null=True, blank=True, verbose_name=_("unreachable code")
+    )
+    unreachable_since = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("unreachable since")
+    )
     # ISO country of the number (for Meta's price per country), not personal on its own.
-    country = models.CharField(max_length=2, default="DE", db_default="DE")
+    country = models.CharField(
+        max_length=2, default="DE", db_default="DE", verbose_name=_("country")
+    )
     # The post whose sharing link brought this citizen ("Start p123"); counted on confirmation.
-    referred_by_post = models.IntegerField(null=True, blank=True)
+    referred_by_post = models.IntegerField(
+        null=True, blank=True, verbose_name=_("referred by post")
+    )
 
     class Meta:
+        verbose_name_plural = _("subscribers")
+        verbose_name = _("subscriber")
         indexes = [models.Index(fields=["status"], name="subscriber_status_idx")]
         permissions = [("view_phone_number", "Can see subscribers' phone numbers")]
 
@@ -109,20 +127,30 @@ class ConsentEvent(models.Model):
 
     # The subscriber's phone index, not a foreign key: erasing a subscriber must not have to
     # touch the ledger, and the ledger alone must not name anyone.
-    subscriber_ref = models.CharField(max_length=64, db_index=True)
-    action = models.CharField(max_length=10, choices=Action.choices)
-    channel = models.CharField(max_length=20, default="whatsapp")  # or "import", "staff"
-    wording = models.TextField()
-    notice_version = models.CharField(max_length=20)
-    source_message_id = models.CharField(max_length=128, blank=True)
+    subscriber_ref = models.CharField(
+        max_length=64, db_index=True, verbose_name=_("subscriber ref")
+    )
+    action = models.CharField(max_length=10, choices=Action.choices, verbose_name=_("action"))
+    channel = models.CharField(
+        max_length=20, default="whatsapp", verbose_name=_("channel")
+    )  # or "import", "staff"
+    wording = models.TextField(verbose_name=_("wording"))
+    notice_version = models.CharField(max_length=20, verbose_name=_("notice version"))
+    source_message_id = models.CharField(
+        max_length=128, blank=True, verbose_name=_("source message id")
+    )
     # "post:123" when a shared post's subscribe link brought the citizen.
-    referral = models.CharField(max_length=20, blank=True, db_default="")
-    occurred_at = models.DateTimeField(auto_now_add=True)
+    referral = models.CharField(
+        max_length=20, blank=True, db_default="", verbose_name=_("referral")
+    )
+    occurred_at = models.DateTimeField(auto_now_add=True, verbose_name=_("occurred at"))
 
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         # How many opted out in a window (after a post, per day) is counted from here.
+        verbose_name_plural = _("consent events")
+        verbose_name = _("consent event")
         indexes = [
             models.Index(fields=["action", "occurred_at"], name="consent_action_time_idx"),
             # How many consents recorded each privacy-notice version (the notice's history):
@@ -146,16 +174,18 @@ class Topic(models.Model):
     """What a post is about (Baustellen & Verkehr, Veranstaltungen, …); citizens choose topics."""
 
     name = models.CharField(_("name"), max_length=80, unique=True)
-    slug = models.SlugField(unique=True)
+    slug = models.SlugField(unique=True, verbose_name=_("slug"))
     description = models.CharField(_("description"), max_length=200, blank=True)
     opt_in_only = models.BooleanField(
         _("only for those who chose it"),
         default=False,
         help_text=_("Subscribers who chose no topics do not get posts of this topic."),
     )
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name_plural = _("topics")
+        verbose_name = _("topic")
         ordering = ["position", "name"]
 
     def __str__(self) -> str:
@@ -166,10 +196,12 @@ class District(models.Model):
     """A part of the city (Stadtteil); citizens choose districts to hear about."""
 
     name = models.CharField(_("name"), max_length=80, unique=True)
-    slug = models.SlugField(unique=True)
-    position = models.PositiveSmallIntegerField(default=0)
+    slug = models.SlugField(unique=True, verbose_name=_("slug"))
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
 
     class Meta:
+        verbose_name_plural = _("districts")
+        verbose_name = _("district")
         ordering = ["position", "name"]
 
     def __str__(self) -> str:

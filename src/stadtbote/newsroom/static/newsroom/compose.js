@@ -36,8 +36,9 @@
     part("html").innerHTML = answer.html;
     part("outside").hidden = !answer.template_html;
     part("template_html").innerHTML = answer.template_html || "";
-    part("recipients").textContent = answer.recipients;
-    part("split").textContent = `${answer.free} / ${answer.charged}`;
+    // The shown forms are written by the server in the page's language ("1.234").
+    part("recipients").textContent = answer.shown.recipients;
+    part("split").textContent = `${answer.shown.free} / ${answer.shown.charged}`;
     part("cost").textContent = answer.cost;
   }
 
