@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, emit, log, machine, median  # noqa: E402
+from common import ROOT, emit, log, machine
 
 sys.path.insert(0, str(ROOT / "src"))
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from stadtbote.dashboards import views as dashboards
 from stadtbote.newsroom import views
 
 urlpatterns = [
@@ -7,6 +8,7 @@ urlpatterns = [
     path("neu/", views.compose, name="newsroom-compose"),
     path("vorschau/", views.live_preview, name="newsroom-preview"),
     path("kalender/", views.calendar, name="newsroom-calendar"),
+    path("zahlen/", dashboards.dashboard, name="newsroom-figures"),
     path("einstellungen/", views.settings_page, name="newsroom-settings"),
     path("<int:post_id>/", views.post_page, name="newsroom-post"),
     path("<int:post_id>/bearbeiten/", views.compose, name="newsroom-edit"),

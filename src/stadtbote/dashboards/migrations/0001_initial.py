@@ -5,71 +5,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('broadcasts', '0008_post_on_website'),
+        ("broadcasts", "0008_post_on_website"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Rollup',
+            name="Rollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ran_at', models.DateTimeField(blank=True, null=True)),
-                ('statuses_seen_at', models.DateTimeField(blank=True, null=True)),
-                ('audience_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("ran_at", models.DateTimeField(blank=True, null=True)),
+                ("statuses_seen_at", models.DateTimeField(blank=True, null=True)),
+                ("audience_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='SubscriberDay',
+            name="SubscriberDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True)),
-                ('active', models.IntegerField(blank=True, null=True)),
-                ('requested', models.IntegerField(default=0)),
-                ('confirmed', models.IntegerField(default=0)),
-                ('imported', models.IntegerField(default=0)),
-                ('withdrawn', models.IntegerField(default=0)),
-                ('expired', models.IntegerField(default=0)),
-                ('erased', models.IntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(unique=True)),
+                ("active", models.IntegerField(blank=True, null=True)),
+                ("requested", models.IntegerField(default=0)),
+                ("confirmed", models.IntegerField(default=0)),
+                ("imported", models.IntegerField(default=0)),
+                ("withdrawn", models.IntegerField(default=0)),
+                ("expired", models.IntegerField(default=0)),
+                ("erased", models.IntegerField(default=0)),
             ],
             options={
-                'ordering': ['day'],
+                "ordering": ["day"],
             },
         ),
         migrations.CreateModel(
-            name='AudienceDay',
+            name="AudienceDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('kind', models.CharField(choices=[('topic', 'Topic'), ('district', 'District')], max_length=10)),
-                ('ref', models.IntegerField()),
-                ('active', models.IntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("topic", "Topic"), ("district", "District")], max_length=10
+                    ),
+                ),
+                ("ref", models.IntegerField()),
+                ("active", models.IntegerField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('day', 'kind', 'ref'), name='audience_day_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "kind", "ref"), name="audience_day_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PostFigures',
+            name="PostFigures",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('total', models.IntegerField(default=0)),
-                ('queued', models.IntegerField(default=0)),
-                ('held', models.IntegerField(default=0)),
-                ('sending', models.IntegerField(default=0)),
-                ('sent', models.IntegerField(default=0)),
-                ('delivered', models.IntegerField(default=0)),
-                ('read', models.IntegerField(default=0)),
-                ('failed', models.IntegerField(default=0)),
-                ('failed_by_reason', models.JSONField(default=dict)),
-                ('actual_cost', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('opt_outs_24h', models.IntegerField(default=0)),
-                ('opt_outs_final', models.BooleanField(default=False)),
-                ('refreshed_at', models.DateTimeField()),
-                ('post', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='figures', to='broadcasts.post')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("total", models.IntegerField(default=0)),
+                ("queued", models.IntegerField(default=0)),
+                ("held", models.IntegerField(default=0)),
+                ("sending", models.IntegerField(default=0)),
+                ("sent", models.IntegerField(default=0)),
+                ("delivered", models.IntegerField(default=0)),
+                ("read", models.IntegerField(default=0)),
+                ("failed", models.IntegerField(default=0)),
+                ("failed_by_reason", models.JSONField(default=dict)),
+                ("actual_cost", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("opt_outs_24h", models.IntegerField(default=0)),
+                ("opt_outs_final", models.BooleanField(default=False)),
+                ("refreshed_at", models.DateTimeField()),
+                (
+                    "post",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="figures",
+                        to="broadcasts.post",
+                    ),
+                ),
             ],
         ),
     ]
