@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, emit, log, machine
+from common import ROOT, emit, log, machine, median
 
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -237,6 +237,101 @@ def counts() -> dict[str, int]:
     return result
 
 
+def timed_requests(client: Any, path: str, n: int, **headers: str) -> dict[str, Any]:
+    """Server time of n GETs in-process (no network), and the SQL queries of one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times = []
+    queries = 0
+    for _ in range(n):
+        with CaptureQueriesContext(connection) as captured:
+            t0 = time.perf_counter()
+            response = client.get(path, **headers)
+            times.append((time.perf_counter() - t0) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} answered {response.status_code}")
+        queries = len(captured.captured_queries)
+    return {"median_ms": median(times), "max_ms": max(times), "queries": queries, "n": n}
+
+
+def measure(requests: int) -> dict[str, Any]:
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.test import Client
+    from django.utils import timezone
+    from tests.helpers import staff_login
+
+    from stadtbote.broadcasts.models import Delivery, Post
+    from stadtbote.channels import statuses
+    from stadtbote.channels.models import SendState
+    from stadtbote.channels.types import DeliveryStatus, StatusUpdate
+    from stadtbote.dashboards import rollup
+    from stadtbote.dashboards.models import AudienceDay, PostFigures, Rollup, SubscriberDay
+
+    call_command("migrate", interactive=False, verbosity=0)
+    for model in (PostFigures, AudienceDay, SubscriberDay, Rollup):
+        model.objects.all().delete()
+    result: dict[str, Any] = {}
+    log("first, full rollup")
+    t0 = time.perf_counter()
+    first = rollup.refresh(timezone.now())
+    result["rollup_full_s"] = time.perf_counter() - t0
+    result["rollup_full_posts"] = first.posts
+    # A few thousand late statuses on the oldest post, through the real status path.
+    oldest = Post.objects.order_by("send_started_at").first()
+    late = list(
+        Delivery.objects.filter(post=oldest, state=SendState.DELIVERED).values_list(
+            "message_id", flat=True
+        )[:5000]
+    )
+    now = timezone.now()
+    t0 = time.perf_counter()
+    statuses.record(
+        StatusUpdate(message_id=m, status=DeliveryStatus.READ, timestamp=now, recipient="0")
+        for m in late
+        if m
+    )
+    result["late_statuses"] = len(late)
+    result["late_statuses_apply_s"] = time.perf_counter() - t0
+    log("incremental rollup")
+    t0 = time.perf_counter()
+    again = rollup.refresh(timezone.now())
+    result["rollup_incremental_s"] = time.perf_counter() - t0
+    result["rollup_incremental_posts"] = again.posts
+    figures = PostFigures.objects.get(post=oldest)
+    result["late_statuses_reached_figures"] = figures.read >= len(late)
+    user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True})
+    client = Client()
+    staff_login(client, user)
+    pages = {}
+    for path in ["/redaktion/zahlen/", "/redaktion/zahlen/?tage=365"]:
+        timed_requests(client, path, 2)  # warm: templates, translations, connections
+        pages[path] = timed_requests(client, path, requests)
+        log(f"{path}: {pages[path]}")
+    result["pages"] = pages
+    result["api"] = measure_api(user, requests)
+    return result
+
+
+def measure_api(user: Any, requests: int) -> dict[str, Any]:
+    from django.test import Client
+
+    from stadtbote.accounts import tokens
+
+    if not hasattr(tokens, "issue"):
+        return {}
+    token = tokens.issue(user, "bench-dashboards")
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    result = {}
+    for path in ["/api/v1/stats/subscribers", "/api/v1/stats/posts"]:
+        timed_requests(client, path, 2, **headers)
+        result[path] = timed_requests(client, path, requests, **headers)
+        log(f"{path}: {result[path]}")
+    return result
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=1_000_000)
@@ -256,8 +351,6 @@ def main(argv: list[str]) -> int:
     result["rows"] = counts()
     result["database_size"] = database_size()
     if not args.seed_only:
-        from measure_dashboards import measure
-
         result |= measure(args.requests)
     emit(result)
     return 0

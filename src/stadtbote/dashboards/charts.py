@@ -109,8 +109,8 @@ def line(points: Sequence[tuple[str, int | None]], *, title: str, description: s
         anchors = {0: "start", len(points) - 1: "end"}
         parts.extend(
             format_html(
-                '<text x="{:.1f}" y="{}" text-anchor="{}" font-size="13" fill="{}">{}</text>',
-                left + i * step,
+                '<text x="{}" y="{}" text-anchor="{}" font-size="13" fill="{}">{}</text>',
+                f"{left + i * step:.1f}",
                 height - 10,
                 anchors.get(i, "middle"),
                 INK,
