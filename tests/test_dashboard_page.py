@@ -107,8 +107,7 @@ def test_the_charts_are_well_formed_images_with_their_numbers_in_tables(as_, peo
     page = as_(people["vera"]).get(PAGE, HTTP_ACCEPT_LANGUAGE="de")
     html = page.content.decode()
     charts = [
-        html[start : html.index("</svg>", start) + len("</svg>")]
-        for start in _all(html, "<svg")
+        html[start : html.index("</svg>", start) + len("</svg>")] for start in _all(html, "<svg")
     ]
     assert len(charts) == 5
     for chart in charts:
