@@ -3,13 +3,13 @@ pictures from charts.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import dateformat, timezone
+from django.utils.formats import date_format, get_format
 from django.utils.translation import gettext as _
 
 from stadtbote.broadcasts import costs
@@ -42,6 +42,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "ranges": figures.RANGES,
         "error": error,
         "series": series,
+        "day_rows": _day_rows(series),
         "topics": topics,
         "districts": districts,
         "posts": posts,
@@ -52,6 +53,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if as_of is not None:
         context |= _charts(series, topics, districts, posts, months, budget)
     return render(request, "dashboards/dashboard.html", context, status=400 if error else 200)
+
+
+def _day_rows(series: list[figures.Day]) -> list[tuple[str, str, bool, str, str]]:
+    """The daily table, newest first, formatted here: a year of rows through the template
+    engine's filters would cost more than the rest of the page."""
+    short = get_format("SHORT_DATE_FORMAT")
+    number = charts.number_formatter()
+    return [
+        (
+            dateformat.format(d.day, short),
+            "–" if d.active is None else number(d.active),
+            d.estimated and d.active is not None,
+            number(d.joined),
+            number(d.left),
+        )
+        for d in reversed(series)
+    ]
 
 
 def _charts(
@@ -89,7 +107,7 @@ def _charts(
     worst = max(opt_outs, key=lambda item: item[1], default=None)
     return {
         "subscribers_chart": charts.line(
-            [(date_format(d.day, "SHORT_DATE_FORMAT"), d.active) for d in series],
+            [(_label(d.day, i, len(series)), d.active) for i, d in enumerate(series)],
             title=_("Active subscribers over time"),
             description=summary,
         ),
@@ -121,3 +139,11 @@ def _charts(
             reference=(_("Budget"), budget) if budget else None,
         ),
     }
+
+
+def _label(day: date, i: int, count: int) -> str:
+    """Only the first, middle and last day are written under the line: only they are
+    formatted."""
+    if i in (0, count // 2, count - 1):
+        return date_format(day, "SHORT_DATE_FORMAT")
+    return ""
