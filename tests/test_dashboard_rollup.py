@@ -238,3 +238,15 @@ def test_days_before_the_first_rollup_are_filled_from_the_ledger(town):
     # Before today: today's count less today's net flow (6 joined, 1 left).
     assert days[-2].active == 0 and days[-2].estimated
     assert days[0].active == 0
+
+
+def test_the_worker_runs_the_rollup_every_minute(town):
+    from huey.contrib.djhuey import HUEY
+
+    from stadtbote.dashboards import tasks
+
+    # What the consumer's scheduler asks every minute: which periodic tasks are due now.
+    due = {type(task).__name__ for task in HUEY.read_periodic(timezone.now())}
+    assert "refresh_dashboards" in due
+    tasks.refresh_dashboards.call_local()
+    assert Rollup.objects.get(pk=1).ran_at is not None
