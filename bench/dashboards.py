@@ -271,6 +271,7 @@ def measure(requests: int) -> dict[str, Any]:
     from stadtbote.dashboards.models import AudienceDay, PostFigures, Rollup, SubscriberDay
 
     call_command("migrate", interactive=False, verbosity=0)
+    execute("ANALYZE")  # statistics, in case seeding was stopped before its VACUUM ANALYZE
     for model in (PostFigures, AudienceDay, SubscriberDay, Rollup):
         model.objects.all().delete()
     result: dict[str, Any] = {}
