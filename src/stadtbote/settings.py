@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "stadtbote.worker",
     "stadtbote.public",
     "stadtbote.newsroom",
+    "stadtbote.dashboards",
 ]
 
 MIDDLEWARE = [

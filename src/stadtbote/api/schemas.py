@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -195,3 +195,43 @@ class ChannelOut(Schema):
     followers: int | None
     reactions: int | None
     counts_updated_at: datetime | None
+
+
+class SeriesQuery(Schema):
+    from_: date | None = Field(None, alias="from", description="first day (default: 89 days ago)")
+    to: date | None = Field(None, description="last day (default: today)")
+
+
+class SubscriberDayOut(Schema):
+    day: date
+    active: int | None = Field(description="active subscribers; null before any count")
+    estimated: bool = Field(description="derived backwards from the ledger, not counted that day")
+    joined: int
+    left: int
+
+
+class SubscriberSeriesOut(Schema):
+    as_of: datetime | None = Field(description="when the counters were last brought up to date")
+    days: list[SubscriberDayOut]
+
+
+class PostFiguresOut(Schema):
+    id: int
+    title: str
+    send_started_at: datetime | None
+    counted: bool = Field(description="false until the first count after sending started")
+    total: int = 0
+    sent: int = 0
+    delivered: int = 0
+    read: int = 0
+    failed: int = 0
+    failed_by_reason: dict[str, int] = {}
+    opt_outs_24h: int = 0
+    opt_outs_final: bool = False
+    actual_cost: Decimal = Decimal(0)
+    channel_reactions: int | None = None
+
+
+class PostStatsOut(Schema):
+    as_of: datetime | None
+    posts: list[PostFiguresOut]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, NinjaAPI, Status, UploadedFile
+from ninja import File, NinjaAPI, Query, Status, UploadedFile
 from ninja.errors import HttpError
 from ninja.openapi.schema import OpenAPISchema
 
@@ -22,16 +22,20 @@ from stadtbote.api.schemas import (
     FunnelOut,
     PostIn,
     PostOut,
+    PostStatsOut,
     PostUpdateIn,
     PreviewOut,
     Problem,
     RejectionIn,
     ScheduleIn,
+    SeriesQuery,
     SubscriberNumbersOut,
+    SubscriberSeriesOut,
     TemplateOut,
 )
 from stadtbote.broadcasts import actions, channel_outlet, reports
 from stadtbote.broadcasts.models import Post, Template
+from stadtbote.dashboards import api as stats
 
 # Answers every operation may give besides its own: a body that is not JSON, a missing,
 # revoked or unknown token, a request that does not fit the operation (ninja's list of
@@ -186,6 +190,27 @@ def subscriber_numbers(request: HttpRequest) -> dict[str, object]:
     """How many subscribe, by status, topic, district and language. No person appears."""
     _require(request, "broadcasts.view_post")
     return reports.subscriber_numbers()
+
+
+@api.get("/stats/subscribers", response={200: SubscriberSeriesOut}, tags=["stats"])
+def stats_subscribers(request: HttpRequest, period: Query[SeriesQuery]) -> dict[str, object]:
+    """Active subscribers and the day's joins and departures, per day (the city's time
+    zone), from the counters brought up to date every minute. At most 731 days at a time."""
+    _require(request, "broadcasts.view_post")
+    try:
+        return stats.subscriber_series(period.from_, period.to)
+    except stats.BadPeriod as exc:
+        raise HttpError(422, str(exc)) from None
+
+
+@api.get("/stats/posts", response={200: PostStatsOut}, tags=["stats"])
+def stats_posts(request: HttpRequest, limit: int = 20) -> dict[str, object]:
+    """The most recently sent posts with their funnel, failures by reason, opt-outs in the
+    24 hours after each, cost and Channel reactions; at most 100."""
+    _require(request, "broadcasts.view_post")
+    if not 1 <= limit <= LIST_LIMIT:
+        raise HttpError(422, f"limit is 1–{LIST_LIMIT}.")
+    return stats.post_stats(limit)
 
 
 @api.get("/templates", response=list[TemplateOut], tags=["templates"])

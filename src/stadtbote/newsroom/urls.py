@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+from stadtbote.dashboards import views as dashboards
 from stadtbote.newsroom import settings_views, views
 
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("neu/", views.compose, name="newsroom-compose"),
     path("vorschau/", views.live_preview, name="newsroom-preview"),
     path("kalender/", views.calendar, name="newsroom-calendar"),
+    path("zahlen/", dashboards.dashboard, name="newsroom-figures"),
     path("einstellungen/", settings_views.overview, name="newsroom-settings"),
     path("einstellungen/versand/", settings_views.sending, name="newsroom-settings-sending"),
     path("einstellungen/preise/", settings_views.price_table, name="newsroom-settings-prices"),
