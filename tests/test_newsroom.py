@@ -311,3 +311,26 @@ def test_opt_outs_in_the_24_hours_after_a_post_are_shown(as_, people):
     assert reports.opt_outs_after(post) == 0
     draft = actions.create_post(people["erika"], title="Markt", text="x")
     assert reports.opt_outs_after(draft) == 0
+
+
+def test_an_erasure_counts_as_one_opt_out_and_a_system_erasure_as_none(people):
+    from stadtbote.broadcasts import reports
+
+    carla, dora, emil = (
+        active_subscriber(n) for n in ("+4915100000301", "+4915100000302", "+4915100000303")
+    )
+    stopped_long_ago = active_subscriber("+4915100000304")
+    subscribers.unsubscribe(stopped_long_ago, wording="Stop")
+    post = actions.create_post(people["erika"], title="Fest", text="x")
+    Post.objects.filter(pk=post.pk).update(send_started_at=timezone.now())
+    post.refresh_from_db()
+    # Erased in the chat while subscribed: an opt-out without a "withdrawn" line.
+    subscribers.erase(carla, wording="Löschen")
+    # Stop, then "Löschen": one person, one opt-out.
+    subscribers.unsubscribe(dora, wording="Stop")
+    subscribers.erase(dora, wording="Löschen")
+    # Erased on request by staff: an opt-out too.
+    subscribers.erase(emil, wording="erased on request", channel="staff")
+    # The retention period ending after an earlier Stop is no new opt-out.
+    subscribers.erase(stopped_long_ago, wording="retention", channel="system")
+    assert reports.opt_outs_after(post) == 3

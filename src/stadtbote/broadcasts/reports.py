@@ -112,19 +112,32 @@ def subscriber_numbers() -> dict[str, Any]:
 
 # Opt-outs in this window after a post started are the clearest sign of what annoys people.
 OPT_OUT_WINDOW = timedelta(hours=24)
+# The ledger's channel for what no person asked for at that moment (see subscribers.actions).
+SYSTEM_CHANNEL = "system"
 
 
 def opt_outs_after(post: Post) -> int:
-    """Subscribers who ended their subscription (any way: Stop, erasure in the chat) within
-    OPT_OUT_WINDOW after the post started sending; 0 before it started. City-wide: an opt-out
-    says nothing of which post caused it, so posts close together share theirs."""
+    """Subscribers who ended their subscription (any way: Stop, erasure in the chat or on
+    request) within OPT_OUT_WINDOW after the post started sending; 0 before it started.
+    City-wide: an opt-out says nothing of which post caused it, so posts close together
+    share theirs. An erasure ends a subscription without a `withdrawn` line of its own, so
+    it counts too, once per person (Stop, then "Löschen" is one opt-out); erasures by the
+    system (the retention period after an earlier Stop, a number taken over) do not."""
     if post.send_started_at is None:
         return 0
-    return ConsentEvent.objects.filter(
-        action=ConsentEvent.Action.WITHDRAWN,
-        occurred_at__gte=post.send_started_at,
-        occurred_at__lt=post.send_started_at + OPT_OUT_WINDOW,
-    ).count()
+    ended = Q(action=ConsentEvent.Action.WITHDRAWN) | (
+        Q(action=ConsentEvent.Action.ERASED) & ~Q(channel=SYSTEM_CHANNEL)
+    )
+    return (
+        ConsentEvent.objects.filter(
+            ended,
+            occurred_at__gte=post.send_started_at,
+            occurred_at__lt=post.send_started_at + OPT_OUT_WINDOW,
+        )
+        .values("subscriber_ref")
+        .distinct()
+        .count()
+    )
 
 
 def funnel(post: Post) -> dict[str, Any]:
