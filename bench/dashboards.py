@@ -2,8 +2,8 @@
 
     python bench/dashboards.py [--subscribers 1000000] [--posts 50] [--reuse] [--seed-only]
 
-Seeds its own database (stadtbote_bench_dashboards; kept, and with --reuse not seeded again,
-because seeding 50 million deliveries takes long) set-based in SQL: subscribers with topics
+Seeds its own database (stadtbote_bench_dashboards; kept, and with --reuse not seeded again but
+topped up to --posts, because seeding 50 million deliveries takes long) set-based in SQL: subscribers with topics
 and districts, a year of consent ledger, posts with one delivery per subscriber each in a mix
 of states, failure codes and billed categories, and status events. Then it times the rollup
 (the first, full run and an incremental run after a few thousand new statuses) and the
@@ -75,12 +75,10 @@ def execute(sql: str, params: list[Any] | None = None) -> None:
 
 
 def seed(subscribers: int, posts: int) -> dict[str, float]:
-    from django.contrib.auth.models import User
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
 
-    from stadtbote.broadcasts.models import Post
     from stadtbote.subscribers.models import District, Topic
 
     timings: dict[str, float] = {}
@@ -143,10 +141,29 @@ def seed(subscribers: int, posts: int) -> dict[str, float]:
         )
     timings["subscribers_and_ledger_s"] = time.perf_counter() - t0
     log(f"subscribers and ledger: {timings['subscribers_and_ledger_s']:.0f} s")
+    return timings | seed_posts(posts)
+
+
+def seed_posts(posts: int) -> dict[str, float]:
+    """Posts with a million deliveries each, up to `posts` of them: a database whose seeding
+    was stopped is topped up by `--reuse`, the posts already there are kept."""
+    from django.contrib.auth.models import User
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from stadtbote.broadcasts.models import Post
+
+    timings: dict[str, float] = {}
+    now = timezone.now()
     author, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True})
+    bench_posts = Post.objects.filter(title__startswith="Bench post ")
+    bench_posts.filter(deliveries__isnull=True).delete()  # one whose seeding was stopped
+    seeded = bench_posts.count()
+    if seeded >= posts:
+        return timings
     t0 = time.perf_counter()
     low, high = subscriber_ids()
-    for n in range(posts):
+    for n in range(seeded, posts):
         # One post every two days or so, the last one yesterday.
         started = now - (posts - n) * timedelta(days=2, hours=3)
         post = Post.objects.create(
@@ -349,6 +366,8 @@ def main(argv: list[str]) -> int:
     result["free_disk_gb_before"] = round(free / 1e9, 1)
     if fresh:
         result["seeding"] = seed(args.subscribers, args.posts)
+    else:
+        result["seeding"] = seed_posts(args.posts)
     result["rows"] = counts()
     result["database_size"] = database_size()
     if not args.seed_only:
