@@ -56,6 +56,15 @@ def nice_top(value: float) -> float:
     return float(10 * power)
 
 
+def axis_step(value: float, steps: int = 4) -> int:
+    """The step between the y axis's labels: a whole 1, 2 or 5 times a power of ten, so that
+    `steps` of them reach value. Counts of people have no fractions, and rounding fractional
+    steps would label two lines alike (0, 0, 1, 1)."""
+    needed = max(value / steps, 1.0)
+    power = 10 ** math.floor(math.log10(needed))
+    return next(int(m * power) for m in (1, 2, 5, 10) if m * power >= needed)
+
+
 def _frame(title: str, description: str, height: int, body: SafeString) -> SafeString:
     n = next(_ids)
     return format_html(
@@ -77,7 +86,8 @@ def line(points: Sequence[tuple[str, int | None]], *, title: str, description: s
     last point on the x axis and four steps on the y axis."""
     height, left, right, top, bottom = 260, 80, 16, 12, 36
     values = [v for _, v in points if v is not None]
-    ceiling = nice_top(max(values, default=0))
+    y_step = axis_step(max(values, default=0))
+    ceiling = y_step * 4
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     step = plot_w / max(len(points) - 1, 1)
 
@@ -86,7 +96,7 @@ def line(points: Sequence[tuple[str, int | None]], *, title: str, description: s
 
     parts: list[SafeString] = []
     for i in range(5):
-        tick = ceiling * i / 4
+        tick = y_step * i
         parts.append(
             format_html(
                 '<line x1="{}" x2="{}" y1="{y}" y2="{y}" stroke="{}" stroke-width="0.5"/>'
@@ -96,7 +106,7 @@ def line(points: Sequence[tuple[str, int | None]], *, title: str, description: s
                 GRID,
                 left - 8,
                 INK,
-                number(round(tick)),
+                number(tick),
                 y=f"{y(tick):.1f}",
                 ty=f"{y(tick) + 4:.1f}",
             )
