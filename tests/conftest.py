@@ -208,3 +208,16 @@ def page(browser):
     context = browser.new_context(locale="de-DE")
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def as_(client):
+    """The test client logged in as this staff member (the last one logged in is logged out)."""
+    from tests.helpers import staff_login
+
+    def log_in(user):
+        client.logout()
+        staff_login(client, user)
+        return client
+
+    return log_in

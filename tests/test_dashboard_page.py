@@ -18,7 +18,7 @@ from stadtbote.broadcasts.models import ChannelPosting, Delivery, Post
 from stadtbote.channels.models import SendState
 from stadtbote.dashboards import rollup
 from stadtbote.subscribers.models import District, Topic
-from tests.helpers import ALICE, BOB, active_subscriber, staff_login, staff_with_roles
+from tests.helpers import ALICE, BOB, active_subscriber, staff_with_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -36,16 +36,6 @@ def people(django_user_model):
         gerd=Role.AGENT,
         dora=Role.DATA_PROTECTION_OFFICER,
     )
-
-
-@pytest.fixture
-def as_(client):
-    def log_in(user):
-        client.logout()
-        staff_login(client, user)
-        return client
-
-    return log_in
 
 
 @pytest.fixture

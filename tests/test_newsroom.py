@@ -20,7 +20,6 @@ from tests.helpers import (
     BOB,
     active_subscriber,
     emulator_server,
-    staff_login,
     staff_with_roles,
 )
 
@@ -36,16 +35,6 @@ def people(django_user_model):
         vera=Role.VIEWER,
         gerd=Role.AGENT,
     )
-
-
-@pytest.fixture
-def as_(client):
-    def log_in(user):
-        client.logout()
-        staff_login(client, user)
-        return client
-
-    return log_in
 
 
 FORM = {

@@ -28,16 +28,6 @@ def people(django_user_model):
     )
 
 
-@pytest.fixture
-def as_(client):
-    def log_in(user):
-        client.logout()
-        staff_login(client, user)
-        return client
-
-    return log_in
-
-
 def _publish(client, version, body, title="Datenschutz"):
     return client.post(
         URL,

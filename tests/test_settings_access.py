@@ -11,7 +11,7 @@ from stadtbote.accounts.roles import Role
 from stadtbote.broadcasts.models import Price, SendingRules
 from stadtbote.public.models import NoticeVersion, PageText
 from stadtbote.subscribers.models import District, Topic
-from tests.helpers import staff_login, staff_with_roles
+from tests.helpers import staff_with_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -29,16 +29,6 @@ def people(django_user_model):
         vera=Role.VIEWER,
         dora=Role.DATA_PROTECTION_OFFICER,
     )
-
-
-@pytest.fixture
-def as_(client):
-    def log_in(user):
-        client.logout()
-        staff_login(client, user)
-        return client
-
-    return log_in
 
 
 @pytest.fixture
