@@ -37,7 +37,7 @@ from stadtbote.broadcasts import funnel as funnels
 from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.models import StatusEvent
 from stadtbote.dashboards.models import AudienceDay, PostFigures, Rollup, SubscriberDay
-from stadtbote.subscribers.models import ConsentEvent, Subscriber
+from stadtbote.subscribers.models import ConsentEvent, District, Subscriber, Topic
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +134,6 @@ def _snapshot(now: datetime) -> None:
 
 
 def _audience(now: datetime) -> None:
-    from stadtbote.subscribers.models import District, Topic
-
     day = local_day(now)
     rows = []
     for kind, through, column, refs in [
