@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "stadtbote.public",
     "stadtbote.newsroom",
     "stadtbote.dashboards",
+    "stadtbote.polls",
 ]
 
 MIDDLEWARE = [

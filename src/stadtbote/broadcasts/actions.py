@@ -50,7 +50,8 @@ def create_post(
 ) -> Post:
     """`topics` and `districts` are slugs; empty means everybody, the whole city. `language`
     limits the post to subscribers of that language. `template` (a name) reaches those outside
-    the 24-hour window; by default STADTBOTE_POST_TEMPLATE in the post's language."""
+    the 24-hour window; by default (None) STADTBOTE_POST_TEMPLATE in the post's language;
+    "" for none."""
     post = Post(author=author, urgent=urgent, share_footer=share_footer, on_website=on_website)
     chosen = _apply(
         post,
@@ -60,7 +61,7 @@ def create_post(
         link=link,
         publish_at=publish_at,
         template=settings.POST_TEMPLATE if template is None else template,
-        template_required=template is not None,
+        template_required=bool(template),  # "" asks for none
         topics=topics,
         districts=districts,
     )
@@ -250,6 +251,10 @@ def _locked(post: Post) -> Post:
 
 
 def _check_template(post: Post) -> None:
+    # Imported here: polls build on posts, not the other way round.
+    from stadtbote.polls.actions import check_sendable
+
+    check_sendable(post)
     if post.template is not None and not post.template.is_usable:
         raise PostError(
             gettext_noop(

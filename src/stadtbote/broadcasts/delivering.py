@@ -19,6 +19,8 @@ from stadtbote.channels.dispatch import Hold
 from stadtbote.channels.models import SendState, TrackedMessage
 from stadtbote.channels.sending import Outgoing
 from stadtbote.channels.types import OutboundMessage
+from stadtbote.polls.messages import ask, invitation
+from stadtbote.polls.models import Poll
 from stadtbote.subscribers.models import Subscriber
 
 TIER_WINDOW = timedelta(hours=24)
@@ -60,7 +62,7 @@ def load_claimed(ids: list[int]) -> list[TrackedMessage]:
             "id", "post_id", "subscriber_id", "attempts", "state"
         )
     )
-    posts = Post.objects.select_related("template").in_bulk({r.post_id for r in rows})
+    posts = Post.objects.select_related("template", "poll").in_bulk({r.post_id for r in rows})
     subscribers = Subscriber.objects.only(*_SUBSCRIBER_FIELDS).in_bulk(
         {r.subscriber_id for r in rows if r.subscriber_id is not None}
     )
@@ -89,6 +91,10 @@ def hold_for_quiet_hours(now: datetime) -> int:
 def message_for(post: Post, *, window_open: bool) -> OutboundMessage | None:
     """The post as it goes to one citizen; None when the window is closed and the post has
     no approved template."""
+    poll = _poll_of(post)
+    if poll is not None:
+        options = list(poll.options.all())
+        return ask(poll, options, post.language) if window_open else invitation(poll, options)
     if window_open:
         text = rendering.message_text(post)
         image = rendering.image_url(post)
@@ -98,6 +104,13 @@ def message_for(post: Post, *, window_open: bool) -> OutboundMessage | None:
     if post.template is not None and post.template.is_usable:
         return templates.fill(post.template, post)
     return None
+
+
+def _poll_of(post: Post) -> Poll | None:
+    try:
+        return post.poll  # loaded with the post (select_related): no query
+    except Poll.DoesNotExist:
+        return None
 
 
 class _Batch:

@@ -40,6 +40,9 @@ class Template(models.Model):
         verbose_name=_("category"),
     )
     body = models.TextField(_("text"), max_length=1024)
+    # Quick-reply button texts, in order; a poll's template has them ("Abstimmen", or the
+    # poll's own answers such as "Ja"/"Nein"). A post's template has none.
+    buttons = models.JSONField(_("quick-reply buttons"), default=list, blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.DRAFT, verbose_name=_("status")
     )
@@ -311,3 +314,33 @@ class SendingRules(models.Model):
 
     def __str__(self) -> str:
         return str(_("sending rules"))
+
+
+class PostReaction(models.Model):
+    """A citizen's current emoji on a post's message: one per delivery. A new emoji replaces
+    it; taking it back keeps the row with an empty emoji, so that a late webhook of the older
+    reaction cannot bring it back. Goes with the subscriber when they are erased."""
+
+    delivery = models.OneToOneField(
+        Delivery, on_delete=models.CASCADE, related_name="reaction", verbose_name=_("delivery")
+    )
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="reactions", verbose_name=_("post")
+    )
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="+", verbose_name=_("subscriber")
+    )
+    emoji = models.CharField(_("emoji"), max_length=32, blank=True)
+    reacted_at = models.DateTimeField(_("reacted at"))
+
+    class Meta:
+        verbose_name = _("reaction")
+        verbose_name_plural = _("reactions")
+        indexes = [
+            # Counted per post and emoji, and per day for the figures.
+            models.Index(fields=["post", "emoji"], name="reaction_count_idx"),
+            models.Index(fields=["reacted_at"], name="reaction_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reaction {self.pk}"

@@ -15,6 +15,7 @@ from stadtbote.channels.whatsapp import templates as meta
 from stadtbote.lib.problems import Problem
 
 BODY_MAX = 1024
+BUTTONS_MAX, BUTTON_TEXT_MAX = 10, 25  # Meta's limits for quick-reply buttons
 _NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 # Meta refuses template parameters with line breaks, tabs or more than four spaces in a row.
 _BREAKS = re.compile(r"\s*\n\s*\n\s*|\t|\s{5,}")
@@ -32,6 +33,16 @@ def check(template: Template) -> None:
         )
     if len(template.body) > BODY_MAX:
         raise TemplateError(gettext_noop("A template text has at most 1,024 characters."))
+    buttons = template.buttons or []
+    if len(buttons) > BUTTONS_MAX or any(
+        not isinstance(b, str) or not b.strip() or len(b) > BUTTON_TEXT_MAX for b in buttons
+    ):
+        raise TemplateError(
+            gettext_noop(
+                "A template has at most 10 quick-reply buttons, each with a text of at most "
+                "25 characters."
+            )
+        )
     found = meta.variables(template.body)
     if found not in ([], [1], [1, 2]):
         raise TemplateError(
@@ -50,6 +61,7 @@ def register(template: Template) -> Template:
         language=template.language,
         category=template.category,
         body=template.body,
+        buttons=template.buttons or [],
     )
     template.status, template.meta_id = remote.status, remote.meta_id
     template.synced_at = timezone.now()

@@ -43,6 +43,8 @@ class TemplateUse:
     name: str
     language: str
     parameters: tuple[str, ...] = ()
+    # The payload each quick-reply button sends back when tapped, in the buttons' order.
+    quick_replies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import logging
 from django.db import IntegrityError, transaction
 
 from stadtbote.broadcasts import actions as broadcasts
-from stadtbote.broadcasts import sharing, templates
+from stadtbote.broadcasts import reactions, sharing, templates
 from stadtbote.broadcasts.models import Delivery
 from stadtbote.channels.types import (
     Choice,
@@ -23,12 +23,15 @@ from stadtbote.channels.types import (
     MarketingPreference,
     NumberChanged,
     OutboundMessage,
+    Reaction,
     StatusUpdate,
     TemplateStatusChanged,
 )
 from stadtbote.dialogue import outbox, summary, texts
 from stadtbote.dialogue.commands import Command, understand
 from stadtbote.dialogue.models import ReceivedMessage, Reply
+from stadtbote.polls import messages as polls
+from stadtbote.polls import voting
 from stadtbote.subscribers import actions as subscribers
 from stadtbote.subscribers.models import District, Subscriber, Topic
 
@@ -53,8 +56,10 @@ def handle(event: InboundEvent) -> None:
     if isinstance(event, NumberChanged):
         subscribers.change_number(event.sender, event.new_number)
         return
+    if isinstance(event, Reaction):
+        reactions.record(event)  # counted on the post; nothing to answer
+        return
     if not isinstance(event, CitizenMessage):
-        # Reactions are counted elsewhere; statuses never come here. Nothing to answer.
         return
     subscriber = subscribers.find_or_create(event.sender, bsuid=event.user_id)
     if not _first_time(event, subscriber):
@@ -192,6 +197,8 @@ def _on_choice(subscriber: Subscriber, event: Choice) -> OutboundMessage | None:
         return _on_district(subscriber, value)
     if kind == "pause":
         return _on_pause(subscriber, value)
+    if kind == polls.PREFIX:
+        return voting.on_tap(subscriber, event.choice_id, event.timestamp)
     log.info("unknown choice from subscriber %s ignored", subscriber.pk)
     return None
 

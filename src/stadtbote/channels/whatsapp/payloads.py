@@ -19,15 +19,27 @@ def build(to: str, message: OutboundMessage) -> dict[str, Any]:
             "name": message.template.name,
             "language": {"code": message.template.language},
         }
+        components: list[dict[str, Any]] = []
         if message.template.parameters:
-            template["components"] = [
+            components.append(
                 {
                     "type": "body",
                     "parameters": [
                         {"type": "text", "text": p} for p in message.template.parameters
                     ],
                 }
-            ]
+            )
+        components += [
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": str(index),
+                "parameters": [{"type": "payload", "payload": payload}],
+            }
+            for index, payload in enumerate(message.template.quick_replies)
+        ]
+        if components:
+            template["components"] = components
         body["template"] = template
     elif message.menu is not None:
         body["type"] = "interactive"

@@ -7,6 +7,7 @@ aiohttp send loop.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,14 +56,22 @@ def _checked(response: httpx.Response) -> Any:
     return payload
 
 
-def register(*, name: str, language: str, category: str, body: str) -> RemoteTemplate:
-    """Submit a template for review; returns Meta's id and first status."""
+def register(
+    *, name: str, language: str, category: str, body: str, buttons: Sequence[str] = ()
+) -> RemoteTemplate:
+    """Submit a template for review; returns Meta's id and first status. `buttons` are
+    quick-reply button texts (a poll's template)."""
     count = len(variables(body))
     component: dict[str, Any] = {"type": "BODY", "text": body}
     if count:
         # Meta's review needs an example value for every variable.
         component["example"] = {"body_text": [[f"Beispiel {n}" for n in range(1, count + 1)]]}
-    request = {"name": name, "language": language, "category": category, "components": [component]}
+    components = [component]
+    if buttons:
+        components.append(
+            {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": b} for b in buttons]}
+        )
+    request = {"name": name, "language": language, "category": category, "components": components}
     try:
         with _client() as client:
             answer = _checked(client.post("/message_templates", json=request))

@@ -1,0 +1,75 @@
+"""Emoji reactions on posts: kept per delivery (the citizen's current one), counted per post.
+
+Meta sends a reaction as a message naming the message reacted to. Only reactions to a post's
+message by the person it was sent to count; reactions to chat answers, to messages we do not
+know, or from anyone else are ignored. Webhooks can come twice or out of order: each
+reaction keeps the time of the tap it records, and an older one never replaces a newer one.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+
+from stadtbote.broadcasts.models import Delivery, Post, PostReaction
+from stadtbote.channels.types import Reaction
+from stadtbote.subscribers import actions as subscribers
+
+log = logging.getLogger(__name__)
+
+MAX_EMOJI = 32  # a flag or a family of skin tones is a few code points; more is not an emoji
+
+
+def record(event: Reaction) -> bool:
+    """Stores the reaction; True if it changed what is counted."""
+    emoji = (event.emoji or "").strip()
+    if len(emoji) > MAX_EMOJI:
+        log.info("reaction ignored: not an emoji")
+        return False
+    delivery = (
+        Delivery.objects.filter(message_id=event.target_message_id)
+        .only("id", "post_id", "subscriber_id")
+        .first()
+    )
+    if delivery is None or delivery.subscriber_id is None:
+        return False  # a chat answer, an unknown message, or an erased subscriber's
+    sender = subscribers.find(event.sender)
+    if sender is None or sender.pk != delivery.subscriber_id:
+        log.info("reaction on delivery %s from someone else ignored", delivery.pk)
+        return False
+    for _attempt in range(2):
+        current = PostReaction.objects.select_for_update().filter(delivery=delivery).first()
+        if current is not None:
+            if current.reacted_at > event.timestamp or current.emoji == emoji:
+                return False
+            current.emoji, current.reacted_at = emoji, event.timestamp
+            current.save(update_fields=["emoji", "reacted_at"])
+            return True
+        try:
+            with transaction.atomic():
+                PostReaction.objects.create(
+                    delivery=delivery,
+                    post_id=delivery.post_id,
+                    subscriber_id=delivery.subscriber_id,
+                    emoji=emoji,
+                    reacted_at=event.timestamp,
+                )
+            return True
+        except IntegrityError:
+            continue  # stored by another worker just now; compare with that one
+    return False
+
+
+def counts(post: Post) -> dict[str, int]:
+    """Current reactions per emoji, most frequent first."""
+    rows = (
+        PostReaction.objects.filter(post=post)
+        .exclude(emoji="")
+        .values_list("emoji")
+        .annotate(n=Count("id"))
+        .order_by("-n", "emoji")
+        .values_list("emoji", "n")
+    )
+    return dict(rows)
