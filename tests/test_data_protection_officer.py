@@ -52,6 +52,7 @@ def test_an_export_holds_the_number_choices_and_history():
     assert len(data["consent_history"]) == 2
     assert "posts_received" in data
     assert "answers_sent" in data
+    assert data["poll_votes"] == []
 
 
 def test_erasing_from_the_command_line_removes_the_subscriber():

@@ -319,3 +319,15 @@ def test_a_poll_whose_closing_time_passed_cannot_be_submitted(editor):
     Poll.objects.update(closes_at=timezone.now() - timedelta(minutes=1))
     with pytest.raises(actions.PollError, match="closing time has passed"):
         posts.submit(poll.post, editor)
+
+
+def test_a_data_export_lists_the_subscribers_own_votes_only(editor, approver, network):
+    alice = active_subscriber(ALICE)
+    active_subscriber(BOB)
+    poll = sent_poll(editor, approver)
+    tap(ALICE, option_id(poll, 1))
+    tap(BOB, option_id(poll, 0))
+    from stadtbote.subscribers.export import export
+
+    votes = export(alice)["poll_votes"]
+    assert [(v["poll"], v["answer"]) for v in votes] == [("Radweg", "Nein")]

@@ -56,6 +56,32 @@ def test_a_template_that_cannot_carry_a_post_is_refused(name, body, reason):
         templates.check(Template(name=name, body=body))
 
 
+@pytest.mark.parametrize(
+    "buttons",
+    [["x" * 26], [""], ["  "], [f"B{n}" for n in range(11)], [3]],
+)
+def test_quick_reply_buttons_meta_would_refuse_are_refused(buttons):
+    with pytest.raises(templates.TemplateError, match="quick-reply"):
+        templates.check(Template(name="umfrage", body="{{1}}", buttons=buttons))
+
+
+def test_a_template_with_quick_reply_buttons_is_registered_with_them(editor):
+    Template.objects.create(name="umfrage", body="Frage: {{1}}", buttons=["Abstimmen"])
+    with emulator_server() as emulator:
+        templates.register(Template.objects.get())
+        remote = emulator.templates.find("umfrage", "de")
+    assert [b.text for b in remote.buttons] == ["Abstimmen"]
+
+
+def test_the_demo_registers_a_poll_template_with_one_button(fresh_send_loop):
+    from stadtbote import demo
+
+    with emulator_server():
+        assert demo.register_poll_template() == "APPROVED"
+    template = Template.objects.get(name=demo.POLL_TEMPLATE)
+    assert template.buttons == ["Abstimmen"]
+
+
 def test_a_post_fills_the_template_on_one_line_per_paragraph(editor, template):
     message = templates.fill(template, make_post(editor))
     assert message.template.parameters == (

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from stadtbote.channels.types import Button, OutboundMessage, TransportError
+from stadtbote.channels.types import Button, OutboundMessage, TemplateUse, TransportError
 from stadtbote.channels.whatsapp.errors import OUTCOME_UNKNOWN, OutcomeUnknown
 from stadtbote.channels.whatsapp.transport import WhatsAppConfig, WhatsAppTransport
 
@@ -103,6 +103,25 @@ def test_it_sends_reply_buttons_as_an_interactive_message():
         "reply": {"id": "no", "title": "Nein"},
     }
     assert body["biz_opaque_callback_data"] == "r1"
+
+
+def test_it_sends_a_templates_quick_reply_payloads_by_button_index():
+    use = TemplateUse(
+        "umfrage", "de", parameters=("Radweg?",), quick_replies=("poll:1:a", "poll:1:b")
+    )
+    message = OutboundMessage(text="Umfrage: Radweg?", template=use)
+    _, seen = send(lambda r: web.json_response({"messages": [{"id": "wamid.T"}]}), message)
+    components = seen[0]["body"]["template"]["components"]
+    assert components[0] == {"type": "body", "parameters": [{"type": "text", "text": "Radweg?"}]}
+    assert components[1:] == [
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": str(n),
+            "parameters": [{"type": "payload", "payload": payload}],
+        }
+        for n, payload in enumerate(["poll:1:a", "poll:1:b"])
+    ]
 
 
 @pytest.mark.parametrize(

@@ -45,11 +45,25 @@ def seed_districts() -> None:
 NEWS_TEMPLATE = "Neues von der Stadt: {{1}}\n\nAbmelden: schreiben Sie Stop. Mehr: Hilfe."
 
 
+POLL_TEMPLATE = "stadt_umfrage"
+POLL_TEMPLATE_BODY = "Eine Frage der Stadt: {{1}}\n\nTippen Sie auf Abstimmen, um zu antworten."
+
+
 def register_news_template() -> str:
     """The template posts use outside the 24-hour window, submitted to Meta (the emulator,
     which approves it at once). Returns its state."""
+    return _registered(settings.POST_TEMPLATE, NEWS_TEMPLATE)
+
+
+def register_poll_template() -> str:
+    """The template that invites to a poll outside the 24-hour window: its one quick-reply
+    button opens the poll in the chat. Returns its state."""
+    return _registered(POLL_TEMPLATE, POLL_TEMPLATE_BODY, buttons=["Abstimmen"])
+
+
+def _registered(name: str, body: str, buttons: list[str] | None = None) -> str:
     template, _ = Template.objects.get_or_create(
-        name=settings.POST_TEMPLATE, language="de", defaults={"body": NEWS_TEMPLATE}
+        name=name, language="de", defaults={"body": body, "buttons": buttons or []}
     )
     if template.status in (Template.Status.DRAFT, Template.Status.PENDING):
         try:

@@ -53,9 +53,6 @@ class Poll(models.Model):
         related_name="results_of",
         verbose_name=_("results post"),
     )
-    results_public = models.BooleanField(
-        _("results in the public archive"), default=False, db_default=False
-    )
 
     class Meta:
         verbose_name = _("poll")

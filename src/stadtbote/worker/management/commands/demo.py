@@ -52,6 +52,7 @@ class Command(BaseCommand):
         try:
             _wait_for(f"{expected}/_emulator/health", emulator)
             demo.register_news_template()
+            demo.register_poll_template()
             self.stdout.write(
                 "\n".join(
                     [
