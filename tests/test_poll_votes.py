@@ -331,3 +331,54 @@ def test_a_data_export_lists_the_subscribers_own_votes_only(editor, approver, ne
 
     votes = export(alice)["poll_votes"]
     assert [(v["poll"], v["answer"]) for v in votes] == [("Radweg", "Nein")]
+
+
+def test_after_the_retention_period_votes_are_cut_loose_and_the_results_stay(
+    editor, approver, network
+):
+    north = District.objects.create(name="Nord", slug="nord")
+    alice, bob = active_subscriber(ALICE), active_subscriber(BOB)
+    alice.districts.add(north)
+    bob.districts.add(north)
+    poll = sent_poll(
+        editor, approver, answers=("A", "B", "C"), multiple=True, districts=["nord"],
+        closes_at=timezone.now() + timedelta(hours=1),
+    )  # fmt: skip
+    tap(ALICE, option_id(poll, 0))
+    tap(ALICE, option_id(poll, 1))
+    tap(BOB, option_id(poll, 1))
+    before = results.results(poll)
+    from stadtbote.polls import retention
+
+    assert retention.anonymise_closed_polls(timedelta(days=30)) == 0  # still open
+    Poll.objects.update(closes_at=timezone.now() - timedelta(days=31))
+    assert retention.anonymise_closed_polls(timedelta(days=30)) == 1
+    assert retention.anonymise_closed_polls(timedelta(days=30)) == 0  # once
+    assert not Vote.objects.filter(subscriber__isnull=False).exists()
+    poll.refresh_from_db()
+    after = results.results(poll)
+    assert (after.options, after.voters, after.by_district) == (
+        before.options,
+        before.voters,
+        before.by_district,
+    )
+    assert after.voters == 2
+    from stadtbote.subscribers.export import export
+
+    assert export(alice)["poll_votes"] == []
+    subscribers.erase(alice, wording="bye")  # no longer linked: the results stay
+    poll.refresh_from_db()
+    assert results.results(poll).options == before.options
+
+
+def test_the_nightly_retention_run_anonymises_polls(editor, approver, network, settings):
+    from stadtbote import retention
+
+    active_subscriber()
+    poll = sent_poll(editor, approver, closes_at=timezone.now() + timedelta(hours=1))
+    tap(ALICE, option_id(poll, 0))
+    Poll.objects.update(
+        closes_at=timezone.now() - timedelta(days=settings.RETENTION_VOTES_DAYS + 1)
+    )
+    assert retention.apply_retention().anonymised_polls == 1
+    assert counts(poll) == [1, 0]

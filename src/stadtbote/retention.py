@@ -17,6 +17,7 @@ from stadtbote.accounts import lockout
 from stadtbote.channels import inbound
 from stadtbote.channels.models import StatusEvent
 from stadtbote.dialogue.models import ReceivedMessage, Reply
+from stadtbote.polls import retention as polls
 from stadtbote.subscribers import actions as subscribers
 from stadtbote.subscribers.models import Subscriber
 
@@ -35,6 +36,7 @@ class RetentionReport:
     deleted_message_ids: int = 0
     deleted_goodbyes: int = 0
     deleted_login_failures: int = 0
+    anonymised_polls: int = 0
 
 
 def apply_retention() -> RetentionReport:
@@ -66,5 +68,8 @@ def apply_retention() -> RetentionReport:
     ).delete()
     # Failed logins matter for the lockout window only (minutes); a day leaves room to look.
     report.deleted_login_failures = lockout.forget_older_than(days=1)
+    report.anonymised_polls = polls.anonymise_closed_polls(
+        timedelta(days=settings.RETENTION_VOTES_DAYS)
+    )
     log.info("retention applied: %s", asdict(report))
     return report

@@ -45,6 +45,11 @@ class Poll(models.Model):
     # was not sent to; and taps after closing. Counts only, nobody's identity.
     rejected_votes = models.PositiveIntegerField(_("rejected taps"), default=0)
     late_votes = models.PositiveIntegerField(_("taps after closing"), default=0)
+    # Once a poll has been closed for the retention period, its votes are cut loose from the
+    # subscribers (see polls.retention); the numbers of voters, which can no longer be counted
+    # per person then, are kept here: {"all": n, "<district id>": n}.
+    anonymised_at = models.DateTimeField(_("votes anonymised at"), null=True, blank=True)
+    frozen_voters = models.JSONField(default=dict, blank=True, editable=False)
     results_post = models.OneToOneField(
         Post,
         on_delete=models.SET_NULL,
@@ -103,7 +108,10 @@ class Vote(models.Model):
 
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
     option = models.ForeignKey(Option, on_delete=models.CASCADE, related_name="votes")
-    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")
+    # Empty once the poll's votes are anonymised (polls.retention).
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, null=True, related_name="+"
+    )
     slot = models.PositiveSmallIntegerField(default=0)
     # The subscriber's district among the poll's target districts when the vote was cast,
     # for results by district; empty when the poll went to the whole city.

@@ -75,8 +75,7 @@ def results(poll: Poll) -> Results:
     per_option: dict[int, int] = defaultdict(int)
     for (option, _district), n in counted.items():
         per_option[option] += n
-    votes = Vote.objects.filter(poll=poll)
-    voters = votes.values("subscriber").distinct().count() if poll.multiple else votes.count()
+    voters = _voters(poll)
     reached = Delivery.objects.filter(post_id=poll.post_id, state__in=REACHED).count()
     return Results(
         poll_id=poll.pk,
@@ -95,6 +94,25 @@ def results(poll: Poll) -> Results:
     )
 
 
+def _voters(poll: Poll) -> int:
+    if poll.anonymised_at is not None:
+        return int(poll.frozen_voters.get("all", 0))
+    votes = Vote.objects.filter(poll=poll)
+    return votes.values("subscriber").distinct().count() if poll.multiple else votes.count()
+
+
+def voters_by_district(poll: Poll) -> dict[int, int]:
+    """Distinct voters per district (the district recorded with each vote)."""
+    if poll.anonymised_at is not None:
+        return {int(k): int(v) for k, v in poll.frozen_voters.items() if k != "all"}
+    return dict(
+        Vote.objects.filter(poll=poll, district__isnull=False)
+        .values_list("district")
+        .annotate(n=Count("subscriber", distinct=True))
+        .values_list("district", "n")
+    )
+
+
 def _by_district(
     poll: Poll, options: list[tuple[int, str]], counted: dict[tuple[int, int | None], int]
 ) -> list[DistrictCounts]:
@@ -106,12 +124,7 @@ def _by_district(
     )
     if not targets:
         return []
-    voters = dict(
-        Vote.objects.filter(poll=poll, district__isnull=False)
-        .values_list("district")
-        .annotate(n=Count("subscriber", distinct=True))
-        .values_list("district", "n")
-    )
+    voters = voters_by_district(poll)
     rows = []
     for district, name in targets:
         n = voters.get(district, 0)
