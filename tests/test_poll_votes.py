@@ -382,3 +382,16 @@ def test_the_nightly_retention_run_anonymises_polls(editor, approver, network, s
     )
     assert retention.apply_retention().anonymised_polls == 1
     assert counts(poll) == [1, 0]
+
+
+def test_daten_in_the_chat_counts_the_citizens_votes(editor, approver, network):
+    active_subscriber()
+    poll = sent_poll(editor, approver)
+    tap(ALICE, option_id(poll, 1))
+    from django.test import Client
+
+    from tests.helpers import text_message
+
+    post_webhook(Client(), compact(text_message(ALICE, "Daten")))
+    tasks.apply_inbound_once()
+    assert "Ihre Antworten in Umfragen: 1" in last_reply_text()

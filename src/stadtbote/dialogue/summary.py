@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 
-from stadtbote.broadcasts.models import Delivery
+from stadtbote.broadcasts.models import Delivery, PostReaction
 from stadtbote.channels.types import OutboundMessage
 from stadtbote.dialogue.texts import words
 from stadtbote.lib import crypto, phone
+from stadtbote.polls.models import Vote
 from stadtbote.subscribers.models import ConsentEvent, Subscriber
 
 
@@ -25,6 +26,8 @@ def for_chat(subscriber: Subscriber) -> OutboundMessage:
     districts = ", ".join(subscriber.districts.values_list("name", flat=True)) or w["all_of_them"]
     consents = ConsentEvent.objects.filter(subscriber_ref__in=crypto.blind_indexes(number)).count()
     received = Delivery.objects.filter(subscriber=subscriber).count()
+    votes = Vote.objects.filter(subscriber=subscriber).count()
+    reactions = PostReaction.objects.filter(subscriber=subscriber).exclude(emoji="").count()
     return OutboundMessage(
         text=w["data"].format(
             number=phone.masked(number),
@@ -34,6 +37,8 @@ def for_chat(subscriber: Subscriber) -> OutboundMessage:
             districts=districts,
             pause=pause,
             received=received,
+            votes=votes,
+            reactions=reactions,
             consents=consents,
             privacy=settings.PRIVACY_NOTICE_URL,
         )
