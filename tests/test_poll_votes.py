@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.utils import timezone
 
+from stadtbote import retention
 from stadtbote.broadcasts import actions as posts
 from stadtbote.broadcasts import tasks as sending
 from stadtbote.broadcasts.models import Delivery, Template
@@ -17,10 +19,21 @@ from stadtbote.channels.sending import SendLoop
 from stadtbote.dialogue import tasks
 from stadtbote.dialogue.models import Reply
 from stadtbote.polls import actions, results
+from stadtbote.polls import retention as poll_retention
 from stadtbote.polls.models import Poll, Vote
 from stadtbote.subscribers import actions as subscribers
+from stadtbote.subscribers.export import export
 from stadtbote.subscribers.models import District
-from tests.helpers import ALICE, BOB, active_subscriber, compact, envelope, post_webhook, wamid
+from tests.helpers import (
+    ALICE,
+    BOB,
+    active_subscriber,
+    compact,
+    envelope,
+    post_webhook,
+    text_message,
+    wamid,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +95,6 @@ def tap(sender, choice_id, *, kind="button_reply", at=None, message_id=None) -> 
     payload = envelope(
         {"messages": [{"from": sender, "id": message_id, "timestamp": str(at), **message}]}
     )
-    from django.test import Client
-
     assert post_webhook(Client(), compact(payload)).status_code == 200
     tasks.apply_inbound_once()
     return message_id
@@ -327,8 +338,6 @@ def test_a_data_export_lists_the_subscribers_own_votes_only(editor, approver, ne
     poll = sent_poll(editor, approver)
     tap(ALICE, option_id(poll, 1))
     tap(BOB, option_id(poll, 0))
-    from stadtbote.subscribers.export import export
-
     votes = export(alice)["poll_votes"]
     assert [(v["poll"], v["answer"]) for v in votes] == [("Radweg", "Nein")]
 
@@ -348,12 +357,10 @@ def test_after_the_retention_period_votes_are_cut_loose_and_the_results_stay(
     tap(ALICE, option_id(poll, 1))
     tap(BOB, option_id(poll, 1))
     before = results.results(poll)
-    from stadtbote.polls import retention
-
-    assert retention.anonymise_closed_polls(timedelta(days=30)) == 0  # still open
+    assert poll_retention.anonymise_closed_polls(timedelta(days=30)) == 0  # still open
     Poll.objects.update(closes_at=timezone.now() - timedelta(days=31))
-    assert retention.anonymise_closed_polls(timedelta(days=30)) == 1
-    assert retention.anonymise_closed_polls(timedelta(days=30)) == 0  # once
+    assert poll_retention.anonymise_closed_polls(timedelta(days=30)) == 1
+    assert poll_retention.anonymise_closed_polls(timedelta(days=30)) == 0  # once
     assert not Vote.objects.filter(subscriber__isnull=False).exists()
     poll.refresh_from_db()
     after = results.results(poll)
@@ -363,8 +370,6 @@ def test_after_the_retention_period_votes_are_cut_loose_and_the_results_stay(
         before.by_district,
     )
     assert after.voters == 2
-    from stadtbote.subscribers.export import export
-
     assert export(alice)["poll_votes"] == []
     subscribers.erase(alice, wording="bye")  # no longer linked: the results stay
     poll.refresh_from_db()
@@ -372,8 +377,6 @@ def test_after_the_retention_period_votes_are_cut_loose_and_the_results_stay(
 
 
 def test_the_nightly_retention_run_anonymises_polls(editor, approver, network, settings):
-    from stadtbote import retention
-
     active_subscriber()
     poll = sent_poll(editor, approver, closes_at=timezone.now() + timedelta(hours=1))
     tap(ALICE, option_id(poll, 0))
@@ -388,10 +391,6 @@ def test_daten_in_the_chat_counts_the_citizens_votes(editor, approver, network):
     active_subscriber()
     poll = sent_poll(editor, approver)
     tap(ALICE, option_id(poll, 1))
-    from django.test import Client
-
-    from tests.helpers import text_message
-
     post_webhook(Client(), compact(text_message(ALICE, "Daten")))
     tasks.apply_inbound_once()
     assert "Ihre Antworten in Umfragen: 1" in last_reply_text()
