@@ -88,7 +88,11 @@ def test_an_editor_writes_a_poll_and_blank_answers_are_left_out(as_, people):
     assert [o.label for o in poll.options.all()] == ["Ja", "Nein", "Weiß nicht"]
     assert poll.multiple and poll.closes_at > timezone.now()
     post = poll.post
-    assert (post.title, post.text, post.status) == ("Radweg", "Soll der Radweg an der Itz kommen?", "draft")
+    assert (post.title, post.text, post.status) == (
+        "Radweg",
+        "Soll der Radweg an der Itz kommen?",
+        "draft",
+    )
     assert [t.slug for t in post.topics.all()] == ["verkehr"]
     assert [d.slug for d in post.districts.all()] == ["nord"]
     assert post.template is None and not post.share_footer
@@ -158,7 +162,10 @@ def test_a_draft_poll_is_changed_at_its_own_address_and_at_the_posts_edit_addres
         people["erika"], title="Radweg", question="Q?", answers=["Ja", "Nein"]
     )
     client = as_(people["emil"])  # an editor may change another's draft
-    for address in (f"/redaktion/{poll.post_id}/umfrage/", f"/redaktion/{poll.post_id}/bearbeiten/"):
+    for address in (
+        f"/redaktion/{poll.post_id}/umfrage/",
+        f"/redaktion/{poll.post_id}/bearbeiten/",
+    ):
         page = client.get(address).content.decode()
         assert 'value="Ja"' in page and 'name="answer_10"' in page, address
     response = client.post(
