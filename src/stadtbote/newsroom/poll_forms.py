@@ -102,7 +102,7 @@ class PollForm(forms.Form):
         self.fields = dict(fields[:at] + answers + fields[at:])
         template = self.fields["template"]
         assert isinstance(template, forms.ChoiceField)
-        template.choices = [("", _("none")), *self._templates()]
+        template.choices = [("", _("no template")), *self._templates()]
 
     def _labels_and_language(self) -> tuple[list[str], str]:
         source = self.data if self.is_bound else self.initial
