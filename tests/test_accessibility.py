@@ -17,7 +17,7 @@ from stadtbote.accounts import roles
 from stadtbote.accounts.roles import Role
 from stadtbote.broadcasts import actions
 from stadtbote.broadcasts.models import Post
-from stadtbote.subscribers.models import Topic
+from stadtbote.subscribers.models import District, Topic
 from tests.conftest import STRICT
 
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
@@ -252,3 +252,45 @@ def test_the_figures_page_has_no_serious_violations_empty_and_counted(
     # The tables behind the charts are checked too, opened.
     axe_page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     assert serious_violations(axe_page) == []
+
+
+def test_the_poll_form_and_the_results_page_have_no_serious_violations(
+    live_server, axe_page, django_user_model
+):
+    from stadtbote.polls import actions as polls
+    from stadtbote.polls.models import Poll
+
+    District.objects.create(name="Nord", slug="nord")
+    user = django_user_model.objects.create_user("emil", password=PASSWORD)
+    roles.assign(user, Role.EDITOR)
+    axe_page.goto(f"{live_server.url}/redaktion/umfrage/neu/")
+    axe_page.fill("#id_username", "emil")
+    axe_page.fill("#id_password", PASSWORD)
+    axe_page.keyboard.press("Enter")
+    axe_page.wait_for_url(lambda url: urlparse(url).path == "/redaktion/umfrage/neu/")
+    assert serious_violations(axe_page) == []
+    # A refused poll shows its errors accessibly too.
+    axe_page.fill("#id_title", "Radweg")
+    axe_page.fill("#id_text", "Soll der Radweg kommen?")
+    axe_page.fill("#id_answer_1", "Ja")
+    axe_page.click("button[type=submit].primary")
+    axe_page.wait_for_selector("[role=alert]")
+    assert serious_violations(axe_page) == []
+    axe_page.fill("#id_answer_2", "Nein")
+    axe_page.fill("#id_answer_3", "Weiß nicht")
+    axe_page.click("button[type=submit].primary")
+    axe_page.wait_for_url(lambda url: re.fullmatch(r"/redaktion/\d+/", urlparse(url).path))
+    assert serious_violations(axe_page) == []  # the post page with the poll's preview
+    poll = Poll.objects.select_related("post").get()
+    Post.objects.filter(pk=poll.post_id).update(
+        status=Post.Status.SENT, send_started_at=timezone.now()
+    )
+    axe_page.goto(f"{live_server.url}/redaktion/{poll.post_id}/ergebnisse/")
+    assert axe_page.locator("svg.chart[role=img]").count() == 1
+    assert serious_violations(axe_page) == []
+    # The page asks for fresh numbers by itself: a vote cast meanwhile appears without a reload.
+    Poll.objects.filter(pk=poll.pk).update(rejected_votes=7)
+    axe_page.wait_for_function(
+        "document.querySelector('#live').textContent.includes('7')", timeout=15000
+    )
+    assert polls.results_public(poll) is False

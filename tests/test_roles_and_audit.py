@@ -37,6 +37,12 @@ CAPABILITIES: list[tuple[str, str, set[Role]]] = [
     ("approve someone else's post", "broadcasts.approve_post", {P}),
     ("send an urgent post alone", "broadcasts.send_urgent_alone", {P}),
     ("record a Channel posting", "broadcasts.add_channelposting", {E, P}),
+    # Polls are posts: written like posts, their results read like posts, and closed and
+    # published by those who may change posts (tests/test_poll_results_page.py, per page).
+    ("write a poll", "broadcasts.add_post", {E, P}),
+    ("read a poll's results and download them", "broadcasts.view_post", EVERYONE),
+    ("close a poll and publish its results", "broadcasts.change_post", {E, P}),
+    ("give a template quick-reply buttons", "broadcasts.change_template", {A}),
     ("see the price table", "broadcasts.view_price", {A, E, P}),
     ("change prices", "broadcasts.change_price", {A}),
     ("register templates", "broadcasts.add_template", {A}),

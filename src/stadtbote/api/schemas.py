@@ -235,3 +235,35 @@ class PostFiguresOut(Schema):
 class PostStatsOut(Schema):
     as_of: datetime | None
     posts: list[PostFiguresOut]
+
+
+class AnswerCountOut(Schema):
+    label: str
+    votes: int
+    share: float = Field(description="of the voters, 0–1; with several answers the sum is more")
+
+
+class DistrictResultsOut(Schema):
+    name: str
+    voters: int
+    answers: list[AnswerCountOut]
+
+
+class PollResultsOut(Schema):
+    """A poll's results as they stand: aggregates only, never who voted what."""
+
+    post_id: int
+    title: str
+    question: str
+    multiple: bool = Field(description="several answers allowed")
+    is_open: bool
+    closes_at: datetime | None = Field(description="when votes stop counting; null: open")
+    answers: list[AnswerCountOut]
+    voters: int
+    reached: int = Field(description="subscribers the poll reached (sent and not failed)")
+    participation: float | None = Field(description="voters / reached; null before any")
+    rejected: int = Field(description="taps that were not this poll's or not from a recipient")
+    late: int = Field(description="taps after closing")
+    by_district: list[DistrictResultsOut] = Field(
+        description="per target district, when the poll went to districts; else empty"
+    )

@@ -20,6 +20,7 @@ from stadtbote.api.schemas import (
     ChannelPostingIn,
     DeliveryCounts,
     FunnelOut,
+    PollResultsOut,
     PostIn,
     PostOut,
     PostStatsOut,
@@ -36,6 +37,8 @@ from stadtbote.api.schemas import (
 from stadtbote.broadcasts import actions, channel_outlet, reports
 from stadtbote.broadcasts.models import Post, Template
 from stadtbote.dashboards import api as stats
+from stadtbote.polls import results
+from stadtbote.polls.models import Poll
 
 # Answers every operation may give besides its own: a body that is not JSON, a missing,
 # revoked or unknown token, a request that does not fit the operation (ninja's list of
@@ -86,7 +89,8 @@ api = StadtboteAPI(
     version="1",
     description=(
         "Posts (write, change, submit, approve, schedule, pause, cancel, follow), audiences "
-        "and their cost, subscriber numbers (aggregates only), templates. A token acts with "
+        "and their cost, subscriber numbers (aggregates only), templates, poll results "
+        "(aggregates only). A token acts with "
         "its account's role; a read-only token may only read."
     ),
     auth=TokenAuth(),
@@ -371,3 +375,35 @@ def channel_counts(
         reactions=payload.reactions,
     )
     return reports.channel(post)
+
+
+@api.get("/polls/{post_id}/results", response={200: PollResultsOut, 404: Problem}, tags=["polls"])
+def poll_results(request: HttpRequest, post_id: int) -> dict[str, object]:
+    """The results of the poll that is this post, counted now from the current votes:
+    per answer, per target district, voters, reach and participation. 404 for a post that
+    is no poll."""
+    _require(request, "broadcasts.view_post")
+    poll = get_object_or_404(Poll.objects.select_related("post"), post_id=post_id)
+    found = results.results(poll)
+
+    def answers(options: list[results.AnswerCount]) -> list[dict[str, object]]:
+        return [{"label": o.label, "votes": o.votes, "share": o.share} for o in options]
+
+    return {
+        "post_id": poll.post_id,
+        "title": poll.post.title,
+        "question": poll.post.text,
+        "multiple": found.multiple,
+        "is_open": found.is_open,
+        "closes_at": found.closes_at,
+        "answers": answers(found.options),
+        "voters": found.voters,
+        "reached": found.reached,
+        "participation": found.participation,
+        "rejected": found.rejected,
+        "late": found.late,
+        "by_district": [
+            {"name": d.name, "voters": d.voters, "answers": answers(d.options)}
+            for d in found.by_district
+        ],
+    }

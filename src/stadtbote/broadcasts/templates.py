@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from stadtbote.accounts import audit
 from stadtbote.broadcasts.models import Post, Template
 from stadtbote.channels.types import OutboundMessage, TemplateUse, TransportError
 from stadtbote.channels.whatsapp import templates as meta
@@ -43,6 +46,8 @@ def check(template: Template) -> None:
                 "25 characters."
             )
         )
+    if len({b.strip().casefold() for b in buttons}) != len(buttons):
+        raise TemplateError(gettext_noop("Each quick-reply button needs a text of its own."))
     found = meta.variables(template.body)
     if found not in ([], [1], [1, 2]):
         raise TemplateError(
@@ -67,6 +72,68 @@ def register(template: Template) -> Template:
     template.synced_at = timezone.now()
     template.save(update_fields=["status", "meta_id", "synced_at"])
     return template
+
+
+@transaction.atomic
+def create(
+    by: AbstractBaseUser,
+    *,
+    name: str,
+    language: str,
+    category: str,
+    body: str,
+    buttons: Sequence[str] = (),
+) -> Template:
+    """A new template, not yet submitted to Meta (see submit). `buttons`: quick-reply texts,
+    for a poll's template."""
+    template = Template(
+        name=name.strip(),
+        language=language,
+        category=category,
+        body=body.strip(),
+        buttons=[b.strip() for b in buttons if b.strip()],
+    )
+    check(template)
+    if Template.objects.filter(name=template.name, language=template.language).exists():
+        raise TemplateError(
+            gettext_noop("There is a template %(name)s in this language already."),
+            name=template.name,
+        )
+    template.save()
+    audit.record(by, "template.created", template, buttons=len(template.buttons))
+    return template
+
+
+@transaction.atomic
+def change(
+    by: AbstractBaseUser, template: Template, *, category: str, body: str, buttons: Sequence[str]
+) -> Template:
+    """Changes a template Meta has not seen yet; one Meta reviewed stays as it was reviewed
+    (a new one is added instead)."""
+    locked = Template.objects.select_for_update().get(pk=template.pk)
+    if locked.status != Template.Status.DRAFT:
+        raise TemplateError(
+            gettext_noop(
+                "Meta has this template already and sends it only as reviewed; add a new one "
+                "instead."
+            )
+        )
+    locked.category, locked.body = category, body.strip()
+    locked.buttons = [b.strip() for b in buttons if b.strip()]
+    check(locked)
+    locked.save(update_fields=["category", "body", "buttons"])
+    audit.record(by, "template.changed", locked, buttons=len(locked.buttons))
+    return locked
+
+
+def submit(by: AbstractBaseUser, template: Template) -> Template:
+    """Registers a template not yet submitted with Meta (with its quick-reply buttons).
+    Raises TemplateError or TransportError (Meta not reachable, or refusing it)."""
+    if template.status != Template.Status.DRAFT:
+        raise TemplateError(gettext_noop("This template was submitted to Meta already."))
+    registered = register(template)
+    audit.record(by, "template.submitted", registered, status=registered.status)
+    return registered
 
 
 def sync() -> int:

@@ -25,3 +25,16 @@ def money(amount: object, currency: str = "EUR") -> str:
     if (translation.get_language() or "de").startswith("de"):
         return f"{number} {symbol or currency}"
     return f"{symbol}{number}" if symbol else f"{currency} {number}"
+
+
+def percent(share: float | None) -> str:
+    """A share (0.25) as a percentage: "25 %" and "33,3 %" in German (with a non-breaking
+    space, as German typesetting has it), "25%" and "33.3%" in English."""
+    if share is None:
+        return "–"
+    value = round(share * 100, 1)
+    places = 0 if float(value).is_integer() else 1
+    number = formats.number_format(value, places, use_l10n=True, force_grouping=True)
+    if (translation.get_language() or "de").startswith("de"):
+        return f"{number}\u00a0%"
+    return f"{number}%"

@@ -10,10 +10,12 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from stadtbote.broadcasts.models import Price, SendingRules
+from stadtbote.broadcasts import templates
+from stadtbote.broadcasts.models import Price, SendingRules, Template
 from stadtbote.broadcasts.sending_rules import Rules
+from stadtbote.lib.problems import localised
 from stadtbote.public.models import NoticeVersion, PageText
-from stadtbote.subscribers.models import District, Topic
+from stadtbote.subscribers.models import District, Subscriber, Topic
 
 _TIME_ATTRS = {"inputmode": "numeric", "placeholder": "HH:MM", "size": 5}
 
@@ -124,3 +126,55 @@ class SubscribePageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("Paragraphs are separated by an empty line."),
     )
+
+
+class TemplateForm(forms.Form):
+    """A template (new, or not yet submitted to Meta); checked by broadcasts.templates.check."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=512,
+        help_text=_("Lower-case letters, digits and _; Meta knows it by this name."),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Subscriber.Language.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Template.Category.choices)
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=templates.BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("{{1}} stands for the post's text (a poll's question), {{2}} for its title."),
+    )
+    buttons = forms.CharField(
+        label=_("Quick-reply buttons"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "One text per line, at most 10, each at most 25 characters. For polls: one button "
+            "(e.g. Abstimmen) opens the poll; or the poll's answers in their order vote directly."
+        ),
+    )
+
+    def __init__(self, *args: Any, existing: Template | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.existing = existing
+        if existing is not None:  # name and language are how Meta knows it: they stay
+            del self.fields["name"], self.fields["language"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        lines = [line.strip() for line in (data.get("buttons") or "").splitlines()]
+        data["buttons"] = [line for line in lines if line]
+        if self.errors:
+            return data
+        candidate = Template(
+            name=data["name"].strip() if self.existing is None else self.existing.name,
+            language=data["language"] if self.existing is None else self.existing.language,
+            category=data["category"],
+            body=data["body"].strip(),
+            buttons=data["buttons"],
+        )
+        try:
+            templates.check(candidate)
+        except templates.TemplateError as exc:
+            raise forms.ValidationError(localised(exc)) from exc
+        return data

@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 from stadtbote.accounts import audit
 from stadtbote.broadcasts import prices, sending_rules, templates
 from stadtbote.broadcasts.models import Price, Template
+from stadtbote.channels.types import TransportError
+from stadtbote.lib.problems import localised
 from stadtbote.newsroom import settings_forms as f
 from stadtbote.newsroom.views import _user, staff
 from stadtbote.public import privacy_notice
@@ -183,7 +185,19 @@ def price_table(request: HttpRequest) -> HttpResponse:
 
 @staff("broadcasts.change_template")
 def template_list(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
+    adding = request.method == "POST" and request.POST.get("form") == "add"
+    if adding and not request.user.has_perm("broadcasts.add_template"):
+        raise PermissionDenied
+    form = f.TemplateForm(request.POST if adding else None, prefix="new")
+    if adding and form.is_valid():
+        try:
+            template = templates.create(_user(request), **form.cleaned_data)
+        except templates.TemplateError as exc:
+            form.add_error(None, localised(exc))
+        else:
+            _submit(request, template)
+            return redirect("newsroom-settings-templates")
+    elif request.method == "POST" and not adding:
         check = templates.check_connection()  # fetches Meta's states and applies them
         audit.record(_user(request), "settings.templates_synced", ok=check.ok)
         if check.ok:
@@ -198,6 +212,66 @@ def template_list(request: HttpRequest) -> HttpResponse:
         "templates",
         "templates",
         templates=Template.objects.order_by("name", "language"),
+        form=form,
+    )
+
+
+def _submit(request: HttpRequest, template: Template) -> None:
+    """Registers the template with Meta and says how that went; if Meta cannot be reached the
+    template stays unsubmitted, to be submitted again from its page."""
+    try:
+        done = templates.submit(_user(request), template)
+    except (templates.TemplateError, TransportError) as exc:
+        messages.error(
+            request,
+            _("Saved, but not submitted to Meta: %(detail)s") % {"detail": localised(exc)},
+        )
+    else:
+        messages.success(
+            request,
+            _("Submitted to Meta: %(status)s.") % {"status": done.get_status_display()},
+        )
+
+
+@staff("broadcasts.change_template")
+def template_page(request: HttpRequest, template_id: int) -> HttpResponse:
+    """A template's text and buttons; changeable, and submitted to Meta, until Meta has it."""
+    template = get_object_or_404(Template, pk=template_id)
+    which = request.POST.get("form") if request.method == "POST" else None
+    initial = {
+        "category": template.category,
+        "body": template.body,
+        "buttons": "\n".join(template.buttons or []),
+    }
+    form = f.TemplateForm(
+        request.POST if which == "save" else None, existing=template, initial=initial
+    )
+    if which == "save" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            templates.change(
+                _user(request),
+                template,
+                category=data["category"],
+                body=data["body"],
+                buttons=data["buttons"],
+            )
+        except templates.TemplateError as exc:
+            form.add_error(None, localised(exc))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("newsroom-settings-template", template.pk)
+    elif which == "submit":
+        _submit(request, template)
+        return redirect("newsroom-settings-template", template.pk)
+    elif request.method == "POST":
+        raise Http404("no such form")
+    return _page(
+        request,
+        "template",
+        "templates",
+        template=template,
+        form=form if template.status == Template.Status.DRAFT else None,
     )
 
 

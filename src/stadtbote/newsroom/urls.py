@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from stadtbote.dashboards import views as dashboards
-from stadtbote.newsroom import settings_views, views
+from stadtbote.newsroom import poll_views, settings_views, views
 
 
 class _Kind:
@@ -22,6 +22,7 @@ register_converter(_Kind, "kind")
 urlpatterns = [
     path("", views.home, name="newsroom"),
     path("neu/", views.compose, name="newsroom-compose"),
+    path("umfrage/neu/", poll_views.compose, name="newsroom-poll-compose"),
     path("vorschau/", views.live_preview, name="newsroom-preview"),
     path("kalender/", views.calendar, name="newsroom-calendar"),
     path("zahlen/", dashboards.dashboard, name="newsroom-figures"),
@@ -32,6 +33,11 @@ urlpatterns = [
         "einstellungen/vorlagen/",
         settings_views.template_list,
         name="newsroom-settings-templates",
+    ),
+    path(
+        "einstellungen/vorlagen/<int:template_id>/",
+        settings_views.template_page,
+        name="newsroom-settings-template",
     ),
     path("einstellungen/datenschutz/", settings_views.privacy, name="newsroom-settings-privacy"),
     # kind: "topics" or "districts", shown as themen/ and stadtteile/
@@ -51,6 +57,17 @@ urlpatterns = [
         name="newsroom-settings-choice-step",
     ),
     path("<int:post_id>/", views.post_page, name="newsroom-post"),
+    # A poll's pages; before the post's steps, whose address has the same shape.
+    path("<int:post_id>/umfrage/", poll_views.compose, name="newsroom-poll-edit"),
+    path("<int:post_id>/ergebnisse/", poll_views.results_page, name="newsroom-poll-results"),
+    path("<int:post_id>/ergebnisse/live/", poll_views.results_live, name="newsroom-poll-live"),
+    path("<int:post_id>/ergebnisse.csv", poll_views.results_csv, name="newsroom-poll-csv"),
+    path("<int:post_id>/ergebnisse/schliessen/", poll_views.close, name="newsroom-poll-close"),
+    path(
+        "<int:post_id>/ergebnisse/veroeffentlichen/",
+        poll_views.publish,
+        name="newsroom-poll-publish",
+    ),
     path("<int:post_id>/bearbeiten/", views.compose, name="newsroom-edit"),
     path("<int:post_id>/<slug:name>/", views.step, name="newsroom-step"),
 ]

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,6 +25,8 @@ from stadtbote.broadcasts.models import Post
 from stadtbote.lib.localise import count, money
 from stadtbote.lib.problems import localised
 from stadtbote.newsroom.forms import PostForm
+from stadtbote.polls import showing
+from stadtbote.polls.models import Poll
 
 View = Callable[..., HttpResponse]
 
@@ -58,7 +61,11 @@ def _user(request: HttpRequest) -> User:
 def home(request: HttpRequest) -> HttpResponse:
     columns = []
     for title, states in COLUMNS:
-        posts = Post.objects.filter(status__in=states).select_related("author")
+        posts = (
+            Post.objects.filter(status__in=states)
+            .select_related("author")
+            .annotate(is_poll=Exists(Poll.objects.filter(post=OuterRef("pk"))))
+        )
         order = "-sent_at" if states == [Post.Status.SENT] else "-created_at"
         shown = list(posts.order_by(order)[:RECENTLY_SENT])
         progress = {p.pk: reports.funnel(p) for p in shown if p.status in _SENDING}
@@ -72,6 +79,13 @@ _SENDING = (Post.Status.SENDING, Post.Status.PAUSED)
 @staff("broadcasts.add_post")
 def compose(request: HttpRequest, post_id: int | None = None) -> HttpResponse:
     """Writing a new post, or changing a draft."""
+    if post_id is not None:
+        # Imported here: the poll pages build on these views.
+        from stadtbote.newsroom.poll_views import edit_if_poll
+
+        as_poll = edit_if_poll(request, post_id)
+        if as_poll is not None:
+            return as_poll
     post = get_object_or_404(Post, pk=post_id) if post_id is not None else None
     if post is not None and post.status != Post.Status.DRAFT:
         messages.warning(request, _("Only a draft can be changed."))
@@ -150,9 +164,12 @@ def live_preview(request: HttpRequest) -> JsonResponse:
 
 @staff()
 def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
-    post = get_object_or_404(Post.objects.select_related("author", "approved_by"), pk=post_id)
+    post = get_object_or_404(
+        Post.objects.select_related("author", "approved_by", "poll"), pk=post_id
+    )
     started = post.status not in (Post.Status.DRAFT, Post.Status.SUBMITTED, Post.Status.SCHEDULED)
     user = _user(request)
+    poll = showing.poll_of(post)
     return render(
         request,
         "newsroom/post.html",
@@ -167,6 +184,9 @@ def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
             and (post.author_id == user.pk or user.has_perm("broadcasts.change_post")),
             "own": post.author_id == user.pk,
             "refresh": post.status == Post.Status.SENDING,
+            "poll": poll,
+            "chat": showing.chat_preview(poll) if poll is not None else None,
+            "results_of": Poll.objects.filter(results_post=post).select_related("post").first(),
         },
     )
 

@@ -60,6 +60,8 @@ def _check(post: Post, labels: list[str], closes_at: datetime | None) -> None:
         raise PollError(gettext_noop("A poll's question has at most 1,024 characters."))
     if closes_at is not None and closes_at <= timezone.now():
         raise PollError(gettext_noop("The closing time must be in the future."))
+    if closes_at is not None and post.publish_at is not None and closes_at <= post.publish_at:
+        raise PollError(gettext_noop("The poll would close before it is published."))
     if post.template is not None and not messages.template_fits(post.template, labels):
         raise PollError(
             gettext_noop(

@@ -12,10 +12,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils.text import slugify
 
 from stadtbote.broadcasts.models import Post
+from stadtbote.polls import actions, results
+from stadtbote.polls.models import Poll
+from stadtbote.polls.results import Results
 from stadtbote.subscribers.models import Topic
 
 PUBLIC_STATES = [Post.Status.SENDING, Post.Status.PAUSED, Post.Status.SENT]
@@ -59,6 +62,23 @@ def slug(post: Post) -> str:
     return slugify(post.title.translate(_GERMAN))[:60].strip("-") or "beitrag"
 
 
+# A poll's results are public once its results post has gone out (polls.actions.results_public).
+_RESULTS_PUBLIC = Q(poll__results_post__status__in=[Post.Status.SENDING, Post.Status.SENT])
+
+
+def marked(posts: QuerySet[Post]) -> QuerySet[Post]:
+    """The posts with `is_poll` and `results_shown`, for the lists' marks."""
+    return posts.annotate(
+        is_poll=Exists(Poll.objects.filter(post=OuterRef("pk"))),
+        results_shown=Exists(
+            Poll.objects.filter(
+                post=OuterRef("pk"),
+                results_post__status__in=[Post.Status.SENDING, Post.Status.SENT],
+            )
+        ),
+    )
+
+
 @dataclass(frozen=True)
 class Version:
     """What a cached page depends on: validators for ETag and Last-Modified."""
@@ -68,10 +88,51 @@ class Version:
 
 
 def version(posts: QuerySet[Post]) -> Version:
-    """Changes whenever a post joins or leaves these posts (published, hidden, cancelled)."""
+    """Changes whenever a post joins or leaves these posts (published, hidden, cancelled),
+    and when a poll among them gets its results published (the lists say so). Their
+    Last-Modified is that of the newest post, or of the newest results post if later."""
     summary = posts.order_by().aggregate(
-        count=Count("id"), newest=Max("send_started_at"), last_id=Max("id")
+        count=Count("id"),
+        newest=Max("send_started_at"),
+        last_id=Max("id"),
+        results=Count("id", filter=_RESULTS_PUBLIC),
+        newest_results=Max("poll__results_post__send_started_at", filter=_RESULTS_PUBLIC),
     )
     ids = ",".join(str(i) for i in posts.values_list("id", flat=True)[:PAGE_SIZE])
-    raw = f"{summary['count']}|{summary['newest']}|{summary['last_id']}|{ids}"
-    return Version(hashlib.sha256(raw.encode()).hexdigest()[:32], summary["newest"])
+    raw = (
+        f"{summary['count']}|{summary['newest']}|{summary['last_id']}|{ids}"
+        f"|{summary['results']}|{summary['newest_results']}"
+    )
+    moments = [m for m in (summary["newest"], summary["newest_results"]) if m is not None]
+    return Version(hashlib.sha256(raw.encode()).hexdigest()[:32], max(moments, default=None))
+
+
+@dataclass(frozen=True)
+class PollView:
+    """A poll as the archive shows it: its answers, and its results once they are public."""
+
+    answers: list[str]
+    multiple: bool
+    results: Results | None
+
+
+def poll_view(post: Post) -> PollView | None:
+    """None for an ordinary post. Results only once published: never before."""
+    poll = Poll.objects.filter(post=post).select_related("results_post").first()
+    if poll is None:
+        return None
+    return PollView(
+        answers=list(poll.options.values_list("label", flat=True)),
+        multiple=poll.multiple,
+        results=results.results(poll) if actions.results_public(poll) else None,
+    )
+
+
+def poll_digest(view: PollView | None) -> str:
+    """What of a poll the archive's post page shows that can change after sending: whether
+    the results are public and, once they are, the counts (votes still come in until the
+    poll closes, and an erased subscriber's vote leaves the counts at any time)."""
+    if view is None or view.results is None:
+        return "-"
+    counts = ",".join(str(option.votes) for option in view.results.options)
+    return f"results:{view.results.voters}:{counts}"

@@ -20,7 +20,9 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import condition, require_GET
 
+from stadtbote.broadcasts.models import Post
 from stadtbote.broadcasts.rendering import whatsapp_html
+from stadtbote.polls import showing
 from stadtbote.public import archive
 from stadtbote.subscribers.models import Topic
 
@@ -79,7 +81,7 @@ def cacheable(version: Callable[..., archive.Version]) -> Callable[[View], View]
 def archive_list(request: HttpRequest, topic: str | None = None) -> HttpResponse:
     chosen = _topic(topic)
     query = _query(request)
-    paginator = Paginator(archive.find(chosen, query), archive.PAGE_SIZE)
+    paginator = Paginator(archive.marked(archive.find(chosen, query)), archive.PAGE_SIZE)
     try:
         page = paginator.page(request.GET.get("seite", 1))
     except PageNotAnInteger:
@@ -109,8 +111,15 @@ def _post_version(request: HttpRequest, post_id: int, slug: str = "") -> archive
     post = archive.post(post_id)
     if post is None:
         return archive.Version("missing", None)
-    raw = f"{post.pk}|{post.status}|{post.send_started_at}|{post.title}|{len(post.text)}"
-    return archive.Version(hashlib.sha256(raw.encode()).hexdigest()[:32], post.send_started_at)
+    poll = archive.poll_view(post)
+    raw = (
+        f"{post.pk}|{post.status}|{post.send_started_at}|{post.title}|{len(post.text)}"
+        f"|{archive.poll_digest(poll)}"
+    )
+    # Shown results change without a time to tell (a late vote, an erased voter): such a page
+    # is validated by its ETag alone, so no If-Modified-Since can keep an old count alive.
+    modified = None if poll is not None and poll.results is not None else post.send_started_at
+    return archive.Version(hashlib.sha256(raw.encode()).hexdigest()[:32], modified)
 
 
 @cacheable(_post_version)
@@ -129,10 +138,22 @@ def post_page(request: HttpRequest, post_id: int, slug: str = "") -> HttpRespons
         {
             "post": post,
             "html": whatsapp_html(post.text),
+            **_poll_context(post),
             "feed_rss": reverse("feed-rss"),
             "feed_atom": reverse("feed-atom"),
         },
     )
+
+
+def _poll_context(post: Post) -> dict[str, Any]:
+    poll = archive.poll_view(post)
+    if poll is None or poll.results is None:
+        return {"poll": poll}
+    return {
+        "poll": poll,
+        "chart": showing.chart(poll.results),
+        "summary": showing.summary(poll.results),
+    }
 
 
 def _widget_version(request: HttpRequest) -> archive.Version:

@@ -13,6 +13,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFee
 from django.utils.translation import gettext as _
 
 from stadtbote.broadcasts.models import Post
+from stadtbote.polls import showing
 from stadtbote.public import archive
 from stadtbote.subscribers.models import Topic
 
@@ -37,14 +38,18 @@ class LatestPosts(Feed):
         return reverse("archive-topic", args=[obj.slug]) if obj else reverse("archive")
 
     def items(self, obj: Topic | None) -> list[Post]:
-        return list(archive.find(obj)[:ITEMS])
+        return list(archive.find(obj).prefetch_related("poll__options")[:ITEMS])
 
     def item_title(self, item: Post) -> str:
         return _("Urgent: %(title)s") % {"title": item.title} if item.urgent else item.title
 
     def item_description(self, item: Post) -> str:
         # Plain text: feed readers show it as is, with WhatsApp's *markup* left readable.
-        return item.text if not item.link else f"{item.text}\n\n{item.link}"
+        text = item.text if not item.link else f"{item.text}\n\n{item.link}"
+        poll = showing.poll_of(item)
+        if poll is not None:  # the answers with the question; the results have a post of their own
+            text += "\n\n" + "\n".join(f"– {option.label}" for option in poll.options.all())
+        return text
 
     def item_link(self, item: Post) -> str:
         return reverse("archive-post", args=[item.pk, archive.slug(item)])

@@ -20,3 +20,8 @@ def count(value: object) -> str:
         return localise.count(int(str(value)))
     except ValueError:
         return "–"
+
+
+@register.filter
+def percent(share: float | None) -> str:
+    return localise.percent(share)
