@@ -394,3 +394,14 @@ def test_daten_in_the_chat_counts_the_citizens_votes(editor, approver, network):
     post_webhook(Client(), compact(text_message(ALICE, "Daten")))
     tasks.apply_inbound_once()
     assert "Ihre Antworten in Umfragen: 1" in last_reply_text()
+
+
+def test_a_cancelled_poll_counts_as_closed(editor, approver, network):
+    active_subscriber()
+    poll = sent_poll(editor, approver)
+    posts.cancel(poll.post)
+    poll.refresh_from_db()
+    assert not results.results(poll).is_open
+    tap(ALICE, option_id(poll, 0))
+    assert counts(poll) == [0, 0]
+    assert "Umfrage ist beendet" in last_reply_text()

@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db.models import Count
 from django.utils import timezone
 
-from stadtbote.broadcasts.models import Delivery
+from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.models import SendState
 from stadtbote.polls.models import Poll, Vote
 from stadtbote.subscribers.models import District
@@ -89,7 +89,8 @@ def results(poll: Poll) -> Results:
         rejected=poll.rejected_votes,
         late=poll.late_votes,
         closes_at=poll.closing_time(),
-        is_open=poll.is_open(timezone.now()),
+        # A cancelled poll's taps no longer count either (polls.voting).
+        is_open=poll.is_open(timezone.now()) and poll.post.status != Post.Status.CANCELLED,
         by_district=_by_district(poll, options, counted),
     )
 
