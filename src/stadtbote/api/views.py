@@ -206,7 +206,8 @@ def stats_subscribers(request: HttpRequest, period: Query[SeriesQuery]) -> dict[
 @api.get("/stats/posts", response={200: PostStatsOut}, tags=["stats"])
 def stats_posts(request: HttpRequest, limit: int = 20) -> dict[str, object]:
     """The most recently sent posts with their funnel, failures by reason, opt-outs in the
-    24 hours after each, cost and Channel reactions; at most 100."""
+    24 hours after each, cost, reactions in the chat per emoji and Channel reactions; at
+    most 100."""
     _require(request, "broadcasts.view_post")
     if not 1 <= limit <= LIST_LIMIT:
         raise HttpError(422, f"limit is 1–{LIST_LIMIT}.")

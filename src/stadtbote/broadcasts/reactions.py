@@ -45,7 +45,7 @@ def record(event: Reaction) -> bool:
             if current.reacted_at > event.timestamp or current.emoji == emoji:
                 return False
             current.emoji, current.reacted_at = emoji, event.timestamp
-            current.save(update_fields=["emoji", "reacted_at"])
+            current.save(update_fields=["emoji", "reacted_at", "recorded_at"])
             return True
         try:
             with transaction.atomic():

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from stadtbote.broadcasts.models import Price, SendingRules
 from stadtbote.broadcasts.sending_rules import Rules
-from stadtbote.public.models import NoticeVersion, PageText
+from stadtbote.public.models import ArchiveSettings, NoticeVersion, PageText
 from stadtbote.subscribers.models import District, Topic
 
 _TIME_ATTRS = {"inputmode": "numeric", "placeholder": "HH:MM", "size": 5}
@@ -124,3 +124,9 @@ class SubscribePageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("Paragraphs are separated by an empty line."),
     )
+
+
+class ArchiveSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ArchiveSettings
+        fields = ["show_reactions"]

@@ -20,7 +20,7 @@ from stadtbote.broadcasts import prices, sending_rules, templates
 from stadtbote.broadcasts.models import Price, Template
 from stadtbote.newsroom import settings_forms as f
 from stadtbote.newsroom.views import _user, staff
-from stadtbote.public import privacy_notice
+from stadtbote.public import archive_settings, privacy_notice
 from stadtbote.public.models import PageText
 from stadtbote.public.pages import DEFAULTS
 from stadtbote.subscribers import catalog
@@ -199,6 +199,17 @@ def template_list(request: HttpRequest) -> HttpResponse:
         "templates",
         templates=Template.objects.order_by("name", "language"),
     )
+
+
+@staff("public.change_archivesettings")
+def archive(request: HttpRequest) -> HttpResponse:
+    """What the public archive shows besides the posts: their reaction counts, or not."""
+    form = f.ArchiveSettingsForm(request.POST or None, instance=archive_settings.current())
+    if request.method == "POST" and form.is_valid():
+        archive_settings.change(_user(request), show_reactions=form.cleaned_data["show_reactions"])
+        messages.success(request, _("Saved. The archive's pages show it at once."))
+        return redirect("newsroom-settings-archive")
+    return _page(request, "archive", "archive", form=form)
 
 
 @staff("public.view_noticeversion")

@@ -3,7 +3,8 @@ website"), for the archive pages, the feeds and the widget alike.
 
 A post is public once it started sending (sending, paused or sent) and staff left it "on the
 website"; drafts, posts waiting for approval or their time, and cancelled posts are not.
-Nothing about recipients is public: no counts, no audience beyond the topics.
+Nothing about recipients is public: no counts, no audience beyond the topics; only the
+reaction counts per emoji, when an administrator chose to show them (archive_settings).
 """
 
 from __future__ import annotations
@@ -45,7 +46,16 @@ def find(topic: Topic | None = None, query: str = "") -> QuerySet[Post]:
 
 
 def post(post_id: int) -> Post | None:
-    return published().filter(pk=post_id).first()
+    return published().select_related("figures").filter(pk=post_id).first()
+
+
+def reactions(post: Post, shown: bool) -> dict[str, int] | None:
+    """The post's reactions per emoji as the figures last counted them (every minute): a
+    public page reads the counter, never the reactions themselves. None when not shown."""
+    if not shown:
+        return None
+    figures = getattr(post, "figures", None)
+    return dict(figures.reactions) if figures is not None else {}
 
 
 # German letters as German writes them without: slugify alone would drop "ß" and turn "ä" into
