@@ -204,7 +204,9 @@ def template_list(request: HttpRequest) -> HttpResponse:
 @staff("public.change_archivesettings")
 def archive(request: HttpRequest) -> HttpResponse:
     """What the public archive shows besides the posts: their reaction counts, or not."""
-    form = f.ArchiveSettingsForm(request.POST or None, instance=archive_settings.current())
+    # Not `request.POST or None`: an unticked box sends nothing, and an empty form is an answer.
+    data = request.POST if request.method == "POST" else None
+    form = f.ArchiveSettingsForm(data, instance=archive_settings.current())
     if request.method == "POST" and form.is_valid():
         archive_settings.change(_user(request), show_reactions=form.cleaned_data["show_reactions"])
         messages.success(request, _("Saved. The archive's pages show it at once."))
