@@ -13,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from stadtbote.accounts.roles import Role
+from stadtbote.broadcasts.models import Delivery
+from stadtbote.channels.models import SendState
 from stadtbote.dashboards import rollup
 from stadtbote.public import archive, archive_settings
 from tests.helpers import ALICE, BOB, active_subscriber, staff_with_roles
@@ -115,6 +117,20 @@ def test_a_client_asking_by_date_alone_gets_the_new_counts(client, ida, post):
     rollup.refresh(timezone.now() + timedelta(minutes=1))
     later = client.get(url(post), HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
     assert later.status_code == 200 and "<li>👍 2</li>" in later.content.decode()
+
+
+def test_the_most_frequent_comes_first(client, ida, post):
+    archive_settings.change(ida, show_reactions=True)
+    react(ALICE, message_id(post, 0), "❤️")  # now two hearts, no thumb
+    rollup.refresh(timezone.now())
+    html = client.get(url(post)).content.decode()
+    assert "<li>❤️ 2</li>" in html and "👍" not in html
+    carol = active_subscriber("491705550000")
+    Delivery.objects.create(post=post, subscriber=carol, state=SendState.READ, message_id="w.c")
+    react("491705550000", "w.c", "👍")
+    rollup.refresh(timezone.now())
+    html = client.get(url(post)).content.decode()
+    assert html.index("<li>❤️ 2</li>") < html.index("<li>👍 1</li>")
 
 
 def test_an_emoji_that_is_markup_stays_text(client, ida, post):

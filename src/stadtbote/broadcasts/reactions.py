@@ -73,3 +73,9 @@ def counts(post: Post) -> dict[str, int]:
         .values_list("emoji", "n")
     )
     return dict(rows)
+
+
+def ranked(counts: dict[str, int]) -> dict[str, int]:
+    """Counts most frequent first (ties by emoji): the order a stored copy lost, as
+    PostgreSQL's jsonb keeps keys in its own order."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from stadtbote.broadcasts.models import ChannelPosting, Post
+from stadtbote.broadcasts.reactions import ranked
 from stadtbote.dashboards.models import (
     AudienceDay,
     PostFigures,
@@ -134,7 +135,7 @@ def recent_posts(limit: int = RECENT_POSTS) -> list[PostRow]:
         figures = getattr(post, "figures", None)
         failures = figures.failed_by_reason if figures else {}
         top = sorted(failures.items(), key=lambda item: -item[1])[:3]
-        chat = figures.reactions if figures else {}
+        chat = ranked(figures.reactions) if figures else {}
         rows.append(PostRow(post, figures, top, chat, reactions.get(post.pk)))
     return rows
 
@@ -171,7 +172,7 @@ def signal_days(first: date, last: date) -> list[SignalDay]:
     while day <= last:
         row = rows.get(day)
         days.append(
-            SignalDay(day, row.reactions, row.by_emoji, row.forwarded)
+            SignalDay(day, row.reactions, ranked(row.by_emoji), row.forwarded)
             if row
             else SignalDay(day, 0, {}, 0)
         )

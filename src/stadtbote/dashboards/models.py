@@ -82,9 +82,9 @@ class PostFigures(models.Model):
     opt_outs_24h = models.IntegerField(default=0)
     # The 24 hours after the post started are over: opt_outs_24h will not change any more.
     opt_outs_final = models.BooleanField(default=False)
-    # The citizens' current emoji reactions in the chat, {emoji: count}, most frequent first
-    # (broadcasts.reactions.counts). Reactions to the post in the WhatsApp Channel are
-    # another thing: staff type those in (ChannelPosting.reactions).
+    # The citizens' current emoji reactions in the chat, {emoji: count} (broadcasts.reactions.
+    # counts; in no order once stored: sort with reactions.ranked). Reactions to the post in
+    # the WhatsApp Channel are another thing: staff type those in (ChannelPosting.reactions).
     reactions = models.JSONField(default=dict)
     refreshed_at = models.DateTimeField()
 
@@ -100,7 +100,7 @@ class ReactionDay(models.Model):
 
     day = models.DateField(unique=True)
     reactions = models.IntegerField(default=0)
-    by_emoji = models.JSONField(default=dict)  # {emoji: count}, most frequent first
+    by_emoji = models.JSONField(default=dict)  # {emoji: count}, in no order (see above)
     forwarded = models.IntegerField(default=0)
 
     class Meta:

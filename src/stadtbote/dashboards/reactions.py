@@ -84,12 +84,12 @@ def _given() -> QuerySet[PostReaction]:
 
 
 def _per_day(reactions: QuerySet[PostReaction]) -> dict[date, dict[str, int]]:
-    """{day: {emoji: count}}, each day's emoji most frequent first."""
+    """{day: {emoji: count}}."""
     rows = (
         reactions.annotate(day=TruncDate("reacted_at", tzinfo=zone()))
         .values_list("day", "emoji")
         .annotate(n=Count("id"))
-        .order_by("day", "-n", "emoji")
+        .order_by()
     )
     days: dict[date, dict[str, int]] = {}
     for day, emoji, n in rows:

@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils.text import slugify
 
 from stadtbote.broadcasts.models import Post
+from stadtbote.broadcasts.reactions import ranked as reactions_ranked
 from stadtbote.subscribers.models import Topic
 
 PUBLIC_STATES = [Post.Status.SENDING, Post.Status.PAUSED, Post.Status.SENT]
@@ -55,7 +56,7 @@ def reactions(post: Post, shown: bool) -> dict[str, int] | None:
     if not shown:
         return None
     figures = getattr(post, "figures", None)
-    return dict(figures.reactions) if figures is not None else {}
+    return reactions_ranked(figures.reactions) if figures is not None else {}
 
 
 # German letters as German writes them without: slugify alone would drop "ß" and turn "ä" into
