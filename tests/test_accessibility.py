@@ -220,6 +220,7 @@ def test_the_settings_pages_have_no_serious_violations(live_server, axe_page, dj
         "preise/",
         "vorlagen/",
         "datenschutz/",
+        "archiv/",
     ]:
         response = axe_page.goto(f"{live_server.url}{base}{area}")
         assert response is not None and response.ok, area
@@ -294,3 +295,21 @@ def test_the_poll_form_and_the_results_page_have_no_serious_violations(
         "document.querySelector('#live').textContent.includes('7')", timeout=15000
     )
     assert polls.results_public(poll) is False
+
+
+def test_the_archive_post_with_reactions_shown_has_no_serious_violations(
+    live_server, axe_page, published, django_user_model
+):
+    from stadtbote.dashboards.models import PostFigures
+    from stadtbote.public import archive, archive_settings
+
+    ida = django_user_model.objects.create(username="ida")
+    archive_settings.change(ida, show_reactions=True)
+    PostFigures.objects.create(
+        post=published, reactions={"👍": 12, "❤️": 3}, refreshed_at=timezone.now()
+    )
+    path = f"/archiv/{published.pk}-{archive.slug(published)}/"
+    response = axe_page.goto(f"{live_server.url}{path}")
+    assert response is not None and response.ok
+    assert axe_page.locator("ul.reactions li").count() == 2
+    assert serious_violations(axe_page) == []

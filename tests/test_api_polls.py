@@ -113,3 +113,7 @@ def test_the_openapi_document_describes_it(client):
     assert {"answers", "voters", "reached", "participation", "by_district"} <= set(
         schema["properties"]
     )
+
+
+def test_an_id_beyond_the_integer_range_is_not_found(client, token):
+    assert get(client, f"/polls/{2**70}/results", token).status_code == 404

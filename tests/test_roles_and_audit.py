@@ -52,6 +52,7 @@ CAPABILITIES: list[tuple[str, str, set[Role]]] = [
     ("read what each privacy-notice version said", "public.view_noticeversion", {A, D}),
     ("change the privacy notice's history", "public.change_noticeversion", set()),
     ("change the sending rules", "broadcasts.change_sendingrules", {A}),
+    ("show reaction counts in the public archive", "public.change_archivesettings", {A}),
     ("manage staff accounts", "auth.change_user", {A}),
     ("create staff accounts", "auth.add_user", {A}),
     ("change what a role may do", "auth.change_group", set()),

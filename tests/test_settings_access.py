@@ -9,7 +9,7 @@ import pytest
 from stadtbote.accounts.models import AuditEntry
 from stadtbote.accounts.roles import Role
 from stadtbote.broadcasts.models import Price, SendingRules
-from stadtbote.public.models import NoticeVersion, PageText
+from stadtbote.public.models import ArchiveSettings, NoticeVersion, PageText
 from stadtbote.subscribers.models import District, Topic
 from tests.helpers import staff_with_roles
 
@@ -79,6 +79,7 @@ def _attempts(topic, district):
             f"{BASE}datenschutz/",
             {"form": "subscribe", "subscribe-title": "T", "subscribe-body": "B"},
         ),
+        (f"{BASE}archiv/", {"show_reactions": "on"}),
     ]
 
 
@@ -90,6 +91,7 @@ def _state():
         SendingRules.objects.count(),
         PageText.objects.count(),
         NoticeVersion.objects.count(),
+        ArchiveSettings.objects.count(),
         AuditEntry.objects.filter(action__startswith="settings.").count(),
     )
 
@@ -134,7 +136,16 @@ def test_the_links_show_only_what_each_may_open(as_, people):
     home = as_(people["ida"]).get("/redaktion/").content.decode()
     assert f'href="{BASE}"' in home
     page = as_(people["ida"]).get(BASE).content.decode()
-    for area in ("versand/", "themen/", "stadtteile/", "preise/", "vorlagen/", "datenschutz/"):
+    areas = (
+        "versand/",
+        "themen/",
+        "stadtteile/",
+        "preise/",
+        "vorlagen/",
+        "datenschutz/",
+        "archiv/",
+    )
+    for area in areas:
         assert f'href="{BASE}{area}"' in page
     officer = as_(people["dora"]).get("/redaktion/").content.decode()
     assert f'href="{BASE}datenschutz/"' in officer and f'href="{BASE}"' not in officer

@@ -51,7 +51,8 @@ _WRITE_POSTS = {
     "broadcasts.change_channelposting",
 }
 # The installation's settings: what topics and districts exist, prices, templates, page texts,
-# the sending rules (quiet hours, daily cap, budget) and the privacy notice's history.
+# the sending rules (quiet hours, daily cap, budget), what the public archive shows and the
+# privacy notice's history.
 _SETTINGS = {
     f"{app}.{verb}_{model}"
     for app, model in [
@@ -61,6 +62,7 @@ _SETTINGS = {
         ("broadcasts", "template"),
         ("broadcasts", "sendingrules"),
         ("public", "pagetext"),
+        ("public", "archivesettings"),
     ]
     for verb in ("add", "change", "delete", "view")
 } | {"public.view_noticeversion"}

@@ -229,7 +229,13 @@ class PostFiguresOut(Schema):
     opt_outs_24h: int = 0
     opt_outs_final: bool = False
     actual_cost: Decimal = Decimal(0)
-    channel_reactions: int | None = None
+    reactions: dict[str, int] = Field(
+        {},
+        description="current emoji reactions in the chat, per emoji, most frequent first",
+    )
+    channel_reactions: int | None = Field(
+        None, description="reactions in the WhatsApp Channel, as typed in by staff"
+    )
 
 
 class PostStatsOut(Schema):

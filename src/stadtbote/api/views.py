@@ -210,7 +210,8 @@ def stats_subscribers(request: HttpRequest, period: Query[SeriesQuery]) -> dict[
 @api.get("/stats/posts", response={200: PostStatsOut}, tags=["stats"])
 def stats_posts(request: HttpRequest, limit: int = 20) -> dict[str, object]:
     """The most recently sent posts with their funnel, failures by reason, opt-outs in the
-    24 hours after each, cost and Channel reactions; at most 100."""
+    24 hours after each, cost, reactions in the chat per emoji and Channel reactions; at
+    most 100."""
     _require(request, "broadcasts.view_post")
     if not 1 <= limit <= LIST_LIMIT:
         raise HttpError(422, f"limit is 1–{LIST_LIMIT}.")
@@ -383,7 +384,9 @@ def poll_results(request: HttpRequest, post_id: int) -> dict[str, object]:
     per answer, per target district, voters, reach and participation. 404 for a post that
     is no poll."""
     _require(request, "broadcasts.view_post")
-    poll = get_object_or_404(Poll.objects.select_related("post"), post_id=post_id)
+    # Looked up through the post: its primary key lookup answers an id beyond the integer
+    # range with "not found", where a foreign key lookup would fail on SQLite.
+    poll = get_object_or_404(Poll.objects.select_related("post"), post=_post(post_id))
     found = results.results(poll)
 
     def answers(options: list[results.AnswerCount]) -> list[dict[str, object]]:

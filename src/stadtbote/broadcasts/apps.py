@@ -13,3 +13,4 @@ class BroadcastsConfig(AppConfig):
 
         erasing.connect(privacy.anonymise_deliveries, dispatch_uid="broadcasts-erase")
         exporting.connect(privacy.export_deliveries, dispatch_uid="broadcasts-export")
+        exporting.connect(privacy.export_reactions, dispatch_uid="broadcasts-export-reactions")

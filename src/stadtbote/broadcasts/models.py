@@ -332,6 +332,9 @@ class PostReaction(models.Model):
     )
     emoji = models.CharField(_("emoji"), max_length=32, blank=True)
     reacted_at = models.DateTimeField(_("reacted at"))
+    # When we stored it: a webhook may arrive long after the tap (Meta retries for days), so
+    # the figures' rollup finds what changed since its last run by this, not by reacted_at.
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now=True)
 
     class Meta:
         verbose_name = _("reaction")
@@ -340,6 +343,7 @@ class PostReaction(models.Model):
             # Counted per post and emoji, and per day for the figures.
             models.Index(fields=["post", "emoji"], name="reaction_count_idx"),
             models.Index(fields=["reacted_at"], name="reaction_time_idx"),
+            models.Index(fields=["recorded_at"], name="reaction_recorded_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,10 +1,11 @@
-"""A subscriber's deliveries in erasure and export."""
+"""A subscriber's deliveries in erasure and export, and their reactions in the export (the
+reactions go with the subscriber row on erasure: cascade)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from stadtbote.broadcasts.models import Delivery
+from stadtbote.broadcasts.models import Delivery, PostReaction
 from stadtbote.channels.models import SendState, StatusEvent
 from stadtbote.subscribers.models import Subscriber
 
@@ -32,4 +33,14 @@ def export_deliveries(subscriber: Subscriber, **_: Any) -> tuple[str, list[dict[
             "read_at": d.read_at.isoformat() if d.read_at else None,
         }
         for d in rows
+    ]
+
+
+def export_reactions(subscriber: Subscriber, **_: Any) -> tuple[str, list[dict[str, Any]]]:
+    """Every reaction kept: the current emoji per post, or null where it was taken back (the
+    row stays, so that a late webhook cannot bring the old emoji back)."""
+    rows = PostReaction.objects.filter(subscriber=subscriber).order_by("reacted_at", "id")
+    return "post_reactions", [
+        {"post": title, "emoji": emoji or None, "reacted_at": reacted_at.isoformat()}
+        for title, emoji, reacted_at in rows.values_list("post__title", "emoji", "reacted_at")
     ]

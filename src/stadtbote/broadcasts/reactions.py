@@ -45,7 +45,7 @@ def record(event: Reaction) -> bool:
             if current.reacted_at > event.timestamp or current.emoji == emoji:
                 return False
             current.emoji, current.reacted_at = emoji, event.timestamp
-            current.save(update_fields=["emoji", "reacted_at"])
+            current.save(update_fields=["emoji", "reacted_at", "recorded_at"])
             return True
         try:
             with transaction.atomic():
@@ -73,3 +73,9 @@ def counts(post: Post) -> dict[str, int]:
         .values_list("emoji", "n")
     )
     return dict(rows)
+
+
+def ranked(counts: dict[str, int]) -> dict[str, int]:
+    """Counts most frequent first (ties by emoji): the order a stored copy lost, as
+    PostgreSQL's jsonb keeps keys in its own order."""
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -38,6 +38,7 @@ def post_stats(limit: int) -> dict[str, Any]:
             "title": row.post.title,
             "send_started_at": row.post.send_started_at,
             "counted": row.figures is not None,
+            "reactions": row.reactions,
             "channel_reactions": row.channel_reactions,
         }
         if row.figures is not None:

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from stadtbote.broadcasts.models import ChannelPosting, Post
-from stadtbote.dashboards.models import AudienceDay, PostFigures, Rollup, SubscriberDay
+from stadtbote.broadcasts.reactions import ranked
+from stadtbote.dashboards.models import (
+    AudienceDay,
+    PostFigures,
+    ReactionDay,
+    Rollup,
+    SubscriberDay,
+)
 from stadtbote.subscribers.models import District, Topic
 
 RANGES = (30, 90, 365)
@@ -40,7 +47,18 @@ class PostRow:
     post: Post
     figures: PostFigures | None
     top_failures: list[tuple[str, int]]
+    # In the chat, per emoji, most frequent first (counted by the rollup); {} before that.
+    reactions: dict[str, int]
+    # In the WhatsApp Channel: typed in by staff, a total (None: not recorded).
     channel_reactions: int | None
+
+
+@dataclass(frozen=True)
+class SignalDay:
+    day: date
+    reactions: int
+    by_emoji: dict[str, int]
+    forwarded: int
 
 
 @dataclass(frozen=True)
@@ -117,8 +135,8 @@ def recent_posts(limit: int = RECENT_POSTS) -> list[PostRow]:
         figures = getattr(post, "figures", None)
         failures = figures.failed_by_reason if figures else {}
         top = sorted(failures.items(), key=lambda item: -item[1])[:3]
-        # Reactions to the post in the chat will be counted here too once they are stored.
-        rows.append(PostRow(post, figures, top, reactions.get(post.pk)))
+        chat = ranked(figures.reactions) if figures else {}
+        rows.append(PostRow(post, figures, top, chat, reactions.get(post.pk)))
     return rows
 
 
@@ -143,3 +161,29 @@ def cost_by_month(today: date, months: int = MONTHS) -> list[Month]:
         result.append(Month(month, totals.get(month, Decimal(0))))
         month = (month + timedelta(days=32)).replace(day=1)
     return result
+
+
+def signal_days(first: date, last: date) -> list[SignalDay]:
+    """Every day from first to last with its reactions and forwarded messages (zeros for a
+    day without a row: nothing was given, or it was before the first count)."""
+    rows = {r.day: r for r in ReactionDay.objects.filter(day__gte=first, day__lte=last)}
+    days = []
+    day = first
+    while day <= last:
+        row = rows.get(day)
+        days.append(
+            SignalDay(day, row.reactions, ranked(row.by_emoji), row.forwarded)
+            if row
+            else SignalDay(day, 0, {}, 0)
+        )
+        day += timedelta(days=1)
+    return days
+
+
+def by_emoji(days: list[SignalDay]) -> list[tuple[str, int]]:
+    """The reactions of these days per emoji, most frequent first."""
+    totals: dict[str, int] = {}
+    for day in days:
+        for emoji, n in day.by_emoji.items():
+            totals[emoji] = totals.get(emoji, 0) + n
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))

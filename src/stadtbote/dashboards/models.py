@@ -82,9 +82,29 @@ class PostFigures(models.Model):
     opt_outs_24h = models.IntegerField(default=0)
     # The 24 hours after the post started are over: opt_outs_24h will not change any more.
     opt_outs_final = models.BooleanField(default=False)
-    # Reaction counts go here once reactions to posts are stored (one column per emoji or a
-    # JSON of counts), refreshed with the funnel.
+    # The citizens' current emoji reactions in the chat, {emoji: count} (broadcasts.reactions.
+    # counts; in no order once stored: sort with reactions.ranked). Reactions to the post in
+    # the WhatsApp Channel are another thing: staff type those in (ChannelPosting.reactions).
+    reactions = models.JSONField(default=dict)
     refreshed_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"Figures of post {self.post_id}"
+
+
+class ReactionDay(models.Model):
+    """The citizens' signals of one local day: emoji reactions to posts given that day (in
+    the chat; still standing when the day was last counted, a reaction changed on a later
+    day counts there again) with their split by emoji, and messages forwarded to the city's
+    number that day."""
+
+    day = models.DateField(unique=True)
+    reactions = models.IntegerField(default=0)
+    by_emoji = models.JSONField(default=dict)  # {emoji: count}, in no order (see above)
+    forwarded = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.reactions} reactions"

@@ -15,34 +15,36 @@ workers from doing the same work at the same time; the second one skips.
    over the subscribers' choices, too costly for every minute with a million of them.
 4. The figures of the posts that may have changed: those being sent or paused, those
    without figures yet, those that finished or were cancelled after their last count, and
-   those touched by status events recorded since the last run (a late `read` on an old
-   post); an old post nobody touches is not recounted. Opt-outs in the 24 hours after a
-   post are recounted until those 24 hours are over.
+   those touched by status events or reactions recorded since the last run (a late `read`
+   or a new emoji on an old post); an old post nobody touches is not recounted. Opt-outs in
+   the 24 hours after a post are recounted until those 24 hours are over.
+5. The citizens' signals per local day (reactions.py): reactions and forwarded messages,
+   recounted for the days since the last run, and the reactions of earlier days where a
+   webhook recorded since then carried a tap of such a day.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 
 from stadtbote.broadcasts import costs, reports
 from stadtbote.broadcasts import funnel as funnels
-from stadtbote.broadcasts.models import Delivery, Post
+from stadtbote.broadcasts import reactions as post_reactions
+from stadtbote.broadcasts.models import Delivery, Post, PostReaction
 from stadtbote.channels.models import StatusEvent
+from stadtbote.dashboards import reactions
+from stadtbote.dashboards.days import MARGIN, day_start, local_day, zone
 from stadtbote.dashboards.models import AudienceDay, PostFigures, Rollup, SubscriberDay
 from stadtbote.subscribers.models import ConsentEvent, District, Subscriber, Topic
 
 log = logging.getLogger(__name__)
 
-# Rows committed a little after the last run may carry an earlier time than it: look back.
-MARGIN = timedelta(minutes=10)
 AUDIENCE_EVERY = timedelta(minutes=10)
 _FLOWS = {
     ConsentEvent.Action.REQUESTED: "requested",
@@ -62,14 +64,7 @@ class Result:
     posts: int = 0
     opt_outs: int = 0
     audience: bool = False
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    signal_days: int = 0
 
 
 def refresh(now: datetime) -> Result:
@@ -86,10 +81,18 @@ def refresh(now: datetime) -> Result:
             state.audience_at = now
             audience = True
         posts, opt_outs = _posts(state.statuses_seen_at, now)
+        signal_days = reactions.recount_days(state.ran_at, now)
         state.ran_at = now
         state.statuses_seen_at = now
         state.save()
-    result = Result(ran=True, days=days, posts=posts, opt_outs=opt_outs, audience=audience)
+    result = Result(
+        ran=True,
+        days=days,
+        posts=posts,
+        opt_outs=opt_outs,
+        audience=audience,
+        signal_days=signal_days,
+    )
     log.info("dashboards refreshed", extra={"rollup": result.__dict__})
     return result
 
@@ -99,10 +102,10 @@ def _flows(last_run: datetime | None, now: datetime) -> int:
     first = None
     if last_run is not None:
         first = local_day(last_run - MARGIN)
-        events = events.filter(occurred_at__gte=_day_start(first))
+        events = events.filter(occurred_at__gte=day_start(first))
     counts: dict[date, dict[str, int]] = {}
     rows = (
-        events.annotate(day=TruncDate("occurred_at", tzinfo=ZoneInfo(settings.TIME_ZONE)))
+        events.annotate(day=TruncDate("occurred_at", tzinfo=zone()))
         .values_list("day", "action")
         .annotate(n=Count("id"))
         .order_by()
@@ -156,7 +159,8 @@ def _audience(now: datetime) -> None:
     )
 
 
-def _posts(statuses_seen_at: datetime | None, now: datetime) -> tuple[int, int]:
+def _posts(seen_at: datetime | None, now: datetime) -> tuple[int, int]:
+    """`seen_at`: the last run's time (Rollup.statuses_seen_at, for reactions too)."""
     started = Post.objects.filter(send_started_at__isnull=False)
     changed = (
         Q(status__in=_OPEN)
@@ -165,10 +169,16 @@ def _posts(statuses_seen_at: datetime | None, now: datetime) -> tuple[int, int]:
         | Q(cancelled_at__gt=F("figures__refreshed_at"))
     )
     ids = set(started.filter(changed).values_list("pk", flat=True))
-    if statuses_seen_at is not None:
-        recent = StatusEvent.objects.filter(recorded_at__gte=statuses_seen_at - MARGIN)
+    if seen_at is not None:
+        recent = StatusEvent.objects.filter(recorded_at__gte=seen_at - MARGIN)
         ids |= set(
             Delivery.objects.filter(message_id__in=recent.values("message_id"))
+            .values_list("post_id", flat=True)
+            .distinct()
+        )
+        # A new, changed or withdrawn emoji; by when it was stored, not when it was tapped.
+        ids |= set(
+            PostReaction.objects.filter(recorded_at__gte=seen_at - MARGIN)
             .values_list("post_id", flat=True)
             .distinct()
         )
@@ -205,6 +215,7 @@ def _count_post(post: Post, now: datetime) -> None:
             "read": counts.read,
             "failed": counts.failed,
             "failed_by_reason": counts.failed_by_reason,
+            "reactions": post_reactions.counts(post),
             "actual_cost": costs.actual(post),
             "opt_outs_24h": reports.opt_outs_after(post),
             "opt_outs_final": _opt_outs_final(post, now),

@@ -17,6 +17,9 @@ from stadtbote.dashboards import charts, figures
 from stadtbote.dashboards.rollup import local_day
 from stadtbote.newsroom.views import staff
 
+TOP_EMOJI = 3  # per day in the table
+CHART_EMOJI = 10  # bars in the chart by emoji; the table beside it has them all
+
 
 def _range(request: HttpRequest) -> tuple[int, str | None]:
     raw = request.GET.get("tage", "90")
@@ -32,6 +35,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     as_of = figures.as_of()
     today = local_day(timezone.now())
     series = figures.subscriber_days(today - timedelta(days=days - 1), today)
+    signals = figures.signal_days(today - timedelta(days=days - 1), today)
+    emoji = figures.by_emoji(signals)
     topics, districts = figures.audience()
     posts = figures.recent_posts()
     months = figures.cost_by_month(today)
@@ -43,6 +48,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "error": error,
         "series": series,
         "day_rows": _day_rows(series),
+        "signal_rows": _signal_rows(signals),
+        "emoji": emoji,
+        "reactions_total": sum(d.reactions for d in signals),
+        "forwarded_total": sum(d.forwarded for d in signals),
         "topics": topics,
         "districts": districts,
         "posts": posts,
@@ -52,6 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
     if as_of is not None:
         context |= _charts(series, topics, districts, posts, months, budget)
+        context |= _signal_charts(signals, emoji)
     return render(request, "dashboards/dashboard.html", context, status=400 if error else 200)
 
 
@@ -70,6 +80,56 @@ def _day_rows(series: list[figures.Day]) -> list[tuple[str, str, bool, str, str]
         )
         for d in reversed(series)
     ]
+
+
+def _signal_rows(signals: list[figures.SignalDay]) -> list[tuple[str, str, str, str]]:
+    """The reactions table, newest first: day, reactions, the most given emoji, forwarded."""
+    short = get_format("SHORT_DATE_FORMAT")
+    number = charts.number_formatter()
+    return [
+        (
+            dateformat.format(d.day, short),
+            number(d.reactions),
+            " · ".join(f"{e} {number(n)}" for e, n in list(d.by_emoji.items())[:TOP_EMOJI]) or "–",
+            number(d.forwarded),
+        )
+        for d in reversed(signals)
+    ]
+
+
+def _signal_charts(
+    signals: list[figures.SignalDay], emoji: list[tuple[str, int]]
+) -> dict[str, object]:
+    total = sum(d.reactions for d in signals)
+    busiest = max(signals, key=lambda d: d.reactions, default=None)
+    summary = (
+        _("%(total)s in this period; most on %(day)s: %(n)s.")
+        % {
+            "total": charts.number(total),
+            "day": date_format(busiest.day, "SHORT_DATE_FORMAT"),
+            "n": charts.number(busiest.reactions),
+        }
+        if busiest is not None and total
+        else _("No reactions in this period.")
+    )
+    shown = emoji[:CHART_EMOJI]
+    return {
+        "reactions_chart": charts.line(
+            [(_label(d.day, i, len(signals)), d.reactions) for i, d in enumerate(signals)],
+            title=_("Reactions in the chat per day"),
+            description=summary,
+        ),
+        "emoji_chart": charts.bars(
+            shown,
+            title=_("Reactions in the chat by emoji"),
+            description=(
+                _("Most: %(name)s with %(n)s.")
+                % {"name": shown[0][0], "n": charts.number(shown[0][1])}
+                if shown
+                else _("No reactions in this period.")
+            ),
+        ),
+    }
 
 
 def _charts(

@@ -48,10 +48,20 @@ class ReceivedMessage(models.Model):
         Subscriber, on_delete=models.CASCADE, related_name="+", verbose_name=_("subscriber")
     )
     received_at = models.DateTimeField(verbose_name=_("received at"))
+    # WhatsApp marked it as forwarded: a citizen passed something on to the city, often one
+    # of its posts. Counted per day for the figures (dashboards.rollup); no content is kept.
+    forwarded = models.BooleanField(_("forwarded"), default=False)
 
     class Meta:
         verbose_name = _("received message")
         verbose_name_plural = _("received messages")
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                name="received_forwarded_idx",
+                condition=models.Q(forwarded=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.message_id

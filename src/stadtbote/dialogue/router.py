@@ -88,7 +88,10 @@ def _first_time(event: CitizenMessage, subscriber: Subscriber) -> bool:
     try:
         with transaction.atomic():
             ReceivedMessage.objects.create(
-                message_id=event.message_id, subscriber=subscriber, received_at=event.timestamp
+                message_id=event.message_id,
+                subscriber=subscriber,
+                received_at=event.timestamp,
+                forwarded=getattr(event, "forwarded", False),  # a Choice cannot be forwarded
             )
     except IntegrityError:
         return False

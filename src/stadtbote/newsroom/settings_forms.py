@@ -14,7 +14,7 @@ from stadtbote.broadcasts import templates
 from stadtbote.broadcasts.models import Price, SendingRules, Template
 from stadtbote.broadcasts.sending_rules import Rules
 from stadtbote.lib.problems import localised
-from stadtbote.public.models import NoticeVersion, PageText
+from stadtbote.public.models import ArchiveSettings, NoticeVersion, PageText
 from stadtbote.subscribers.models import District, Subscriber, Topic
 
 _TIME_ATTRS = {"inputmode": "numeric", "placeholder": "HH:MM", "size": 5}
@@ -178,3 +178,9 @@ class TemplateForm(forms.Form):
         except templates.TemplateError as exc:
             raise forms.ValidationError(localised(exc)) from exc
         return data
+
+
+class ArchiveSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ArchiveSettings
+        fields = ["show_reactions"]

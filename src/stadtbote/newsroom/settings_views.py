@@ -22,7 +22,7 @@ from stadtbote.channels.types import TransportError
 from stadtbote.lib.problems import localised
 from stadtbote.newsroom import settings_forms as f
 from stadtbote.newsroom.views import _user, staff
-from stadtbote.public import privacy_notice
+from stadtbote.public import archive_settings, privacy_notice
 from stadtbote.public.models import PageText
 from stadtbote.public.pages import DEFAULTS
 from stadtbote.subscribers import catalog
@@ -273,6 +273,19 @@ def template_page(request: HttpRequest, template_id: int) -> HttpResponse:
         template=template,
         form=form if template.status == Template.Status.DRAFT else None,
     )
+
+
+@staff("public.change_archivesettings")
+def archive(request: HttpRequest) -> HttpResponse:
+    """What the public archive shows besides the posts: their reaction counts, or not."""
+    # Not `request.POST or None`: an unticked box sends nothing, and an empty form is an answer.
+    data = request.POST if request.method == "POST" else None
+    form = f.ArchiveSettingsForm(data, instance=archive_settings.current())
+    if request.method == "POST" and form.is_valid():
+        archive_settings.change(_user(request), show_reactions=form.cleaned_data["show_reactions"])
+        messages.success(request, _("Saved. The archive's pages show it at once."))
+        return redirect("newsroom-settings-archive")
+    return _page(request, "archive", "archive", form=form)
 
 
 @staff("public.view_noticeversion")

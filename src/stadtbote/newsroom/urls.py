@@ -40,6 +40,7 @@ urlpatterns = [
         name="newsroom-settings-template",
     ),
     path("einstellungen/datenschutz/", settings_views.privacy, name="newsroom-settings-privacy"),
+    path("einstellungen/archiv/", settings_views.archive, name="newsroom-settings-archive"),
     # kind: "topics" or "districts", shown as themen/ and stadtteile/
     path(
         "einstellungen/<kind:kind>/",

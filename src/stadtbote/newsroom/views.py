@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from stadtbote.broadcasts import actions, channel_outlet, reports
+from stadtbote.broadcasts import actions, channel_outlet, reactions, reports
 from stadtbote.broadcasts.models import Post
 from stadtbote.lib.localise import count, money
 from stadtbote.lib.problems import localised
@@ -178,6 +178,7 @@ def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
             "preview": reports.preview(post),
             "audience": None if started else reports.audience(post),
             "funnel": reports.funnel(post) if started else None,
+            "reactions": reactions.counts(post) if started else None,
             "channel": reports.channel(post),
             "may_approve": user.has_perm("broadcasts.approve_post"),
             "may_edit": post.status == Post.Status.DRAFT

@@ -3,7 +3,8 @@ website"), for the archive pages, the feeds and the widget alike.
 
 A post is public once it started sending (sending, paused or sent) and staff left it "on the
 website"; drafts, posts waiting for approval or their time, and cancelled posts are not.
-Nothing about recipients is public: no counts, no audience beyond the topics.
+Nothing about recipients is public: no counts, no audience beyond the topics; only the
+reaction counts per emoji, when an administrator chose to show them (archive_settings).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.utils.text import slugify
 
 from stadtbote.broadcasts.models import Post
+from stadtbote.broadcasts.reactions import ranked as reactions_ranked
 from stadtbote.polls import actions, results
 from stadtbote.polls.models import Poll
 from stadtbote.polls.results import Results
@@ -48,7 +50,16 @@ def find(topic: Topic | None = None, query: str = "") -> QuerySet[Post]:
 
 
 def post(post_id: int) -> Post | None:
-    return published().filter(pk=post_id).first()
+    return published().select_related("figures").filter(pk=post_id).first()
+
+
+def reactions(post: Post, shown: bool) -> dict[str, int] | None:
+    """The post's reactions per emoji as the figures last counted them (every minute): a
+    public page reads the counter, never the reactions themselves. None when not shown."""
+    if not shown:
+        return None
+    figures = getattr(post, "figures", None)
+    return reactions_ranked(figures.reactions) if figures is not None else {}
 
 
 # German letters as German writes them without: slugify alone would drop "ß" and turn "ä" into

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -23,7 +25,7 @@ from django.views.decorators.http import condition, require_GET
 from stadtbote.broadcasts.models import Post
 from stadtbote.broadcasts.rendering import whatsapp_html
 from stadtbote.polls import showing
-from stadtbote.public import archive
+from stadtbote.public import archive, archive_settings
 from stadtbote.subscribers.models import Topic
 
 MAX_AGE = 300  # seconds a browser or the city's proxy may reuse a page without asking
@@ -107,8 +109,39 @@ def archive_list(request: HttpRequest, topic: str | None = None) -> HttpResponse
     )
 
 
+@dataclass(frozen=True)
+class _Shown:
+    post: Post | None
+    reactions: dict[str, int] | None  # None: not shown
+    changed_at: datetime | None
+
+
+def _shown(request: HttpRequest, post_id: int) -> _Shown:
+    """The post and what its page shows, looked up once per request (the ETag, Last-Modified
+    and the page itself all need them)."""
+    found: _Shown | None = getattr(request, "_archive_post", None)
+    if found is None:
+        post = archive.post(post_id)
+        if post is None:
+            found = _Shown(None, None, None)
+        else:
+            setting = archive_settings.current()
+            reactions = archive.reactions(post, setting.show_reactions)
+            figures = getattr(post, "figures", None)
+            # Last-Modified moves with everything the page shows: a client asking with
+            # If-Modified-Since alone must not keep old counts, or the counts after the
+            # setting was switched off.
+            moments = [post.send_started_at, setting.updated_at]
+            if reactions is not None and figures is not None:
+                moments.append(figures.refreshed_at)
+            found = _Shown(post, reactions, max(m for m in moments if m is not None))
+        request._archive_post = found  # type: ignore[attr-defined]
+    return found
+
+
 def _post_version(request: HttpRequest, post_id: int, slug: str = "") -> archive.Version:
-    post = archive.post(post_id)
+    shown = _shown(request, post_id)
+    post = shown.post
     if post is None:
         return archive.Version("missing", None)
     poll = archive.poll_view(post)
@@ -116,16 +149,20 @@ def _post_version(request: HttpRequest, post_id: int, slug: str = "") -> archive
         f"{post.pk}|{post.status}|{post.send_started_at}|{post.title}|{len(post.text)}"
         f"|{archive.poll_digest(poll)}"
     )
+    # The reactions shown (or none, with the setting off) are part of the page.
+    reactions = shown.reactions
+    raw += f"|{sorted(reactions.items()) if reactions is not None else 'hidden'}"
     # Shown results change without a time to tell (a late vote, an erased voter): such a page
     # is validated by its ETag alone, so no If-Modified-Since can keep an old count alive.
-    modified = None if poll is not None and poll.results is not None else post.send_started_at
+    modified = None if poll is not None and poll.results is not None else shown.changed_at
     return archive.Version(hashlib.sha256(raw.encode()).hexdigest()[:32], modified)
 
 
 @cacheable(_post_version)
 def post_page(request: HttpRequest, post_id: int, slug: str = "") -> HttpResponse:
     """The post's permalink; a wrong or missing slug leads to the right one."""
-    post = archive.post(post_id)
+    shown = _shown(request, post_id)
+    post = shown.post
     if post is None:
         raise Http404("no such post")
     if slug != archive.slug(post):
@@ -139,6 +176,7 @@ def post_page(request: HttpRequest, post_id: int, slug: str = "") -> HttpRespons
             "post": post,
             "html": whatsapp_html(post.text),
             **_poll_context(post),
+            "reactions": shown.reactions,
             "feed_rss": reverse("feed-rss"),
             "feed_atom": reverse("feed-atom"),
         },

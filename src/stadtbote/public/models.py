@@ -66,3 +66,26 @@ class NoticeVersion(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("a published privacy notice is never deleted")
+
+
+class ArchiveSettings(models.Model):
+    """What the public archive shows beyond the posts themselves, set by an administrator
+    (public.archive_settings.change). One row at most; until it is saved the defaults apply."""
+
+    show_reactions = models.BooleanField(
+        _("show reaction counts in the public archive"),
+        default=False,
+        help_text=_(
+            "Each post's page shows how many people reacted with which emoji in the chat: "
+            "counts only, as of the figures' last count (every minute)."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("archive settings")
+        verbose_name_plural = _("archive settings")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="archive_once")]
+
+    def __str__(self) -> str:
+        return str(_("archive settings"))

@@ -18,5 +18,6 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"{result.days} day(s), {result.posts} post(s) counted, "
-            f"{result.opt_outs} post(s)' opt-outs updated."
+            f"{result.opt_outs} post(s)' opt-outs updated, "
+            f"{result.signal_days} day(s) of reactions and forwarded messages."
         )
