@@ -319,3 +319,21 @@ def test_a_poll_whose_closing_time_passed_cannot_be_submitted(editor):
     Poll.objects.update(closes_at=timezone.now() - timedelta(minutes=1))
     with pytest.raises(actions.PollError, match="closing time has passed"):
         posts.submit(poll.post, editor)
+
+
+@pytest.mark.parametrize("kind", ["button_reply", "list_reply", "button"])
+@pytest.mark.parametrize(
+    "choice", [7, None, ["poll:1:a"], ""], ids=["number", "null", "list", "empty"]
+)
+def test_a_tap_whose_id_is_not_text_is_malformed_and_changes_nothing(
+    editor, approver, network, kind, choice
+):
+    from stadtbote.channels.models import InboundWebhook
+
+    active_subscriber()
+    poll = sent_poll(editor, approver)
+    tap(ALICE, choice, kind=kind)
+    poll.refresh_from_db()
+    assert (counts(poll), poll.rejected_votes) == ([0, 0], 0)
+    # Kept to look at, without failing the worker or answering.
+    assert list(InboundWebhook.objects.values_list("state", flat=True)) == ["malformed"]

@@ -57,7 +57,7 @@ def handle(event: InboundEvent) -> None:
         subscribers.change_number(event.sender, event.new_number)
         return
     if isinstance(event, Reaction):
-        reactions.record(event)  # counted on the post; nothing to answer
+        _on_reaction(event)
         return
     if not isinstance(event, CitizenMessage):
         return
@@ -84,7 +84,16 @@ def _note_failure(message_id: str, code: int) -> None:
             return
 
 
-def _first_time(event: CitizenMessage, subscriber: Subscriber) -> bool:
+def _on_reaction(event: Reaction) -> None:
+    """Counted on the post; nothing to answer. Applied once per message id: two reactions
+    within one second carry the same time, so a repeated webhook of the first would
+    otherwise replace the second again."""
+    sender = subscribers.find(event.sender)
+    if sender is not None and _first_time(event, sender):
+        reactions.record(event)
+
+
+def _first_time(event: CitizenMessage | Reaction, subscriber: Subscriber) -> bool:
     try:
         with transaction.atomic():
             ReceivedMessage.objects.create(

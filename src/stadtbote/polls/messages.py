@@ -70,7 +70,10 @@ def parse_choice(value: str) -> tuple[int, str] | None:
     """(poll id, option key) of a tap, or None when it is no well-formed poll choice."""
     prefix, _, rest = value.partition(":")
     poll_id, _, key = rest.partition(":")
-    if prefix != PREFIX or not poll_id.isdigit() or not key or len(key) > 16:
+    # isdigit() alone also takes "²" (which int() refuses); and an id is a 64-bit integer.
+    if prefix != PREFIX or not (poll_id.isascii() and poll_id.isdigit()) or len(poll_id) > 18:
+        return None
+    if not key or len(key) > 16:
         return None
     return int(poll_id), key
 
