@@ -127,7 +127,7 @@ def test_the_page_reads_only_the_counters(as_, people, counted):
     assert "dashboards_postfigures" in sql
 
 
-@pytest.mark.parametrize("period", ["7", "abc", "-30", "90.5", "9" * 40, ""])
+@pytest.mark.parametrize("period", ["7", "abc", "-30", "90.5", "9" * 40, "", "²", "3\u0660"])
 def test_a_bad_period_is_answered_clearly(as_, people, counted, period):
     page = as_(people["vera"]).get(PAGE, {"tage": period}, HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 400

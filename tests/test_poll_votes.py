@@ -15,6 +15,7 @@ from stadtbote import retention
 from stadtbote.broadcasts import actions as posts
 from stadtbote.broadcasts import tasks as sending
 from stadtbote.broadcasts.models import Delivery, Template
+from stadtbote.channels.models import InboundWebhook
 from stadtbote.channels.sending import SendLoop
 from stadtbote.dialogue import tasks
 from stadtbote.dialogue.models import Reply
@@ -191,6 +192,8 @@ def test_a_list_row_votes_like_a_button(editor, approver, network):
         "poll:{pk}:",
         "poll:abc:{key}",
         "poll:{pk}:" + "k" * 40,
+        "poll:²:{key}",  # a digit to isdigit(), not to int()
+        "poll:" + "9" * 30 + ":{key}",
     ],
 )
 def test_a_forged_or_unknown_answer_changes_nothing_and_is_counted_as_rejected(
@@ -205,6 +208,7 @@ def test_a_forged_or_unknown_answer_changes_nothing_and_is_counted_as_rejected(
     poll.refresh_from_db()
     well_formed_for_this_poll = forged.startswith("poll:{pk}:f")
     assert poll.rejected_votes == (1 if well_formed_for_this_poll else 0)
+    assert list(InboundWebhook.objects.values_list("state", flat=True)) == ["applied"]
 
 
 def test_a_tap_from_someone_the_poll_was_not_sent_to_is_rejected(editor, approver, network):
@@ -405,3 +409,19 @@ def test_a_cancelled_poll_counts_as_closed(editor, approver, network):
     tap(ALICE, option_id(poll, 0))
     assert counts(poll) == [0, 0]
     assert "Umfrage ist beendet" in last_reply_text()
+
+
+@pytest.mark.parametrize("kind", ["button_reply", "list_reply", "button"])
+@pytest.mark.parametrize(
+    "choice", [7, None, ["poll:1:a"], ""], ids=["number", "null", "list", "empty"]
+)
+def test_a_tap_whose_id_is_not_text_is_malformed_and_changes_nothing(
+    editor, approver, network, kind, choice
+):
+    active_subscriber()
+    poll = sent_poll(editor, approver)
+    tap(ALICE, choice, kind=kind)
+    poll.refresh_from_db()
+    assert (counts(poll), poll.rejected_votes) == ([0, 0], 0)
+    # Kept to look at, without failing the worker or answering.
+    assert list(InboundWebhook.objects.values_list("state", flat=True)) == ["malformed"]

@@ -96,6 +96,9 @@ def test_a_tap_on_a_topic_that_no_longer_exists_shows_the_list_again(client, top
     assert "menu" in last_reply()
     receive(client, list_reply(ALICE, "topic:not-a-number"))
     assert "menu" in last_reply()
+    for odd in ("topic:²", "district:²", "pause:²", "topic:" + "9" * 40):  # digits int() refuses
+        receive(client, list_reply(ALICE, odd))
+    assert not InboundWebhook.objects.exclude(state=InboundWebhook.State.APPLIED).exists()
 
 
 def test_districts_are_chosen_like_topics(client):

@@ -3,7 +3,9 @@
 Meta sends a reaction as a message naming the message reacted to. Only reactions to a post's
 message by the person it was sent to count; reactions to chat answers, to messages we do not
 know, or from anyone else are ignored. Webhooks can come twice or out of order: each
-reaction keeps the time of the tap it records, and an older one never replaces a newer one.
+reaction keeps the time of the tap it records, and an older one never replaces a newer one;
+of two made within the same second (Meta's times are whole seconds) the one that arrived
+later counts, so the dialogue applies each reaction message once (by its id).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from stadtbote.broadcasts import costs
 from stadtbote.dashboards import charts, figures
 from stadtbote.dashboards.rollup import local_day
+from stadtbote.lib.ids import parse_id
 from stadtbote.newsroom.views import staff
 
 TOP_EMOJI = 3  # per day in the table
@@ -23,8 +24,9 @@ CHART_EMOJI = 10  # bars in the chart by emoji; the table beside it has them all
 
 def _range(request: HttpRequest) -> tuple[int, str | None]:
     raw = request.GET.get("tage", "90")
-    if raw.isdigit() and int(raw) in figures.RANGES:
-        return int(raw), None
+    days = parse_id(raw)
+    if days is not None and days in figures.RANGES:
+        return days, None
     choices = ", ".join(str(n) for n in figures.RANGES)
     return 90, _("The period must be one of %(choices)s days.") % {"choices": choices}
 

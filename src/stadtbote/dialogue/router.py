@@ -30,6 +30,7 @@ from stadtbote.channels.types import (
 from stadtbote.dialogue import outbox, summary, texts
 from stadtbote.dialogue.commands import Command, understand
 from stadtbote.dialogue.models import ReceivedMessage, Reply
+from stadtbote.lib.ids import parse_id
 from stadtbote.polls import messages as polls
 from stadtbote.polls import voting
 from stadtbote.subscribers import actions as subscribers
@@ -57,7 +58,7 @@ def handle(event: InboundEvent) -> None:
         subscribers.change_number(event.sender, event.new_number)
         return
     if isinstance(event, Reaction):
-        reactions.record(event)  # counted on the post; nothing to answer
+        _on_reaction(event)
         return
     if not isinstance(event, CitizenMessage):
         return
@@ -84,7 +85,16 @@ def _note_failure(message_id: str, code: int) -> None:
             return
 
 
-def _first_time(event: CitizenMessage, subscriber: Subscriber) -> bool:
+def _on_reaction(event: Reaction) -> None:
+    """Counted on the post; nothing to answer. Applied once per message id: two reactions
+    within one second carry the same time, so a repeated webhook of the first would
+    otherwise replace the second again."""
+    sender = subscribers.find(event.sender)
+    if sender is not None and _first_time(event, sender):
+        reactions.record(event)
+
+
+def _first_time(event: CitizenMessage | Reaction, subscriber: Subscriber) -> bool:
     try:
         with transaction.atomic():
             ReceivedMessage.objects.create(
@@ -252,7 +262,8 @@ def _on_topic(subscriber: Subscriber, value: str) -> OutboundMessage | None:
     if value == texts.ALL:
         subscribers.clear_topics(subscriber)
         return _topics_menu(subscriber)
-    topic = Topic.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    topic_id = parse_id(value)
+    topic = Topic.objects.filter(pk=topic_id).first() if topic_id is not None else None
     if topic is None:
         return _topics_menu(subscriber)  # a topic staff removed meanwhile
     subscribers.toggle_topic(subscriber, topic)
@@ -265,7 +276,8 @@ def _on_district(subscriber: Subscriber, value: str) -> OutboundMessage | None:
     if value == texts.ALL:
         subscribers.clear_districts(subscriber)
         return _districts_menu(subscriber)
-    district = District.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    district_id = parse_id(value)
+    district = District.objects.filter(pk=district_id).first() if district_id is not None else None
     if district is not None:
         subscribers.toggle_district(subscriber, district)
     return _districts_menu(subscriber)
@@ -273,7 +285,8 @@ def _on_district(subscriber: Subscriber, value: str) -> OutboundMessage | None:
 
 def _on_pause(subscriber: Subscriber, value: str) -> OutboundMessage:
     lang = subscriber.language
-    if value.isdigit() and int(value) in texts.PAUSE_DAYS:
-        return texts.paused(lang, subscribers.pause(subscriber, int(value)))
+    days = parse_id(value)
+    if days is not None and days in texts.PAUSE_DAYS:
+        return texts.paused(lang, subscribers.pause(subscriber, days))
     subscribers.resume(subscriber)
     return texts.resumed(lang)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from stadtbote.broadcasts import templates
 from stadtbote.broadcasts.models import Template
 from stadtbote.channels.types import Button, Menu, OutboundMessage, Row, TemplateUse
+from stadtbote.lib.ids import parse_id
 from stadtbote.polls.models import MAX_BUTTONS, Option, Poll
 
 PREFIX = "poll"
@@ -69,10 +70,11 @@ def choice_id(poll_id: int, key: str) -> str:
 def parse_choice(value: str) -> tuple[int, str] | None:
     """(poll id, option key) of a tap, or None when it is no well-formed poll choice."""
     prefix, _, rest = value.partition(":")
-    poll_id, _, key = rest.partition(":")
-    if prefix != PREFIX or not poll_id.isdigit() or not key or len(key) > 16:
+    raw_id, _, key = rest.partition(":")
+    poll_id = parse_id(raw_id)
+    if prefix != PREFIX or poll_id is None or not key or len(key) > 16:
         return None
-    return int(poll_id), key
+    return poll_id, key
 
 
 def ask(poll: Poll, options: Sequence[Option], language: str) -> OutboundMessage:

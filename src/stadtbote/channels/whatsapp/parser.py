@@ -130,6 +130,13 @@ def _timestamp(raw: Any) -> datetime:
     return datetime.fromtimestamp(int(raw), tz=UTC)
 
 
+def _string(value: Any) -> str:
+    """An id the rest of the app compares and splits as text; anything else is malformed."""
+    if not isinstance(value, str) or not value:
+        raise TypeError("expected a non-empty string")
+    return value
+
+
 def _forwarded(message: dict[str, Any]) -> bool:
     context = message.get("context") or {}
     return bool(context.get("forwarded") or context.get("frequently_forwarded"))
@@ -182,7 +189,7 @@ def _interactive(message: dict[str, Any], common: dict[str, Any]) -> InboundEven
     reply = interactive[reply_kind]
     return Choice(
         **common,
-        choice_id=reply["id"],
+        choice_id=_string(reply["id"]),
         title=reply.get("title", ""),
         source=sources[reply_kind],
         context_message_id=(message.get("context") or {}).get("id"),
@@ -192,7 +199,7 @@ def _interactive(message: dict[str, Any], common: dict[str, Any]) -> InboundEven
 def _button(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
     return Choice(
         **common,
-        choice_id=message["button"]["payload"],
+        choice_id=_string(message["button"]["payload"]),
         title=message["button"].get("text", ""),
         source=ChoiceSource.QUICK_REPLY,
         context_message_id=(message.get("context") or {}).get("id"),
@@ -201,10 +208,15 @@ def _button(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
 
 def _reaction(message: dict[str, Any], common: dict[str, Any]) -> InboundEvent:
     reaction = message["reaction"]
+    # Checked here: a reaction naming no message (None would match every message not sent
+    # yet) or an emoji that is not text is malformed, not an error further on.
+    emoji = reaction.get("emoji")
+    if emoji is not None and not isinstance(emoji, str):
+        raise TypeError("emoji is not text")
     return Reaction(
         **common,
-        target_message_id=reaction["message_id"],
-        emoji=reaction.get("emoji") or None,
+        target_message_id=_string(reaction["message_id"]),
+        emoji=emoji or None,
     )
 
 
