@@ -308,3 +308,10 @@ def test_a_closing_time_is_shown_while_open_and_after(as_, people):
     Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
     page = as_(people["vera"]).get(url(poll)).content.decode()
     assert "Beendet seit" in page and "Jetzt beenden" not in page
+
+
+@pytest.mark.parametrize(
+    "path", ["/ergebnisse/", "/ergebnisse.csv", "/ergebnisse/live/", "/umfrage/", "/bearbeiten/"]
+)
+def test_an_id_beyond_the_integer_range_is_not_found(as_, people, path):
+    assert as_(people["erika"]).get(f"/redaktion/{2**70}{path}").status_code == 404

@@ -28,8 +28,10 @@ REFRESH_SECONDS = 5
 
 
 def _poll(post_id: int) -> Poll:
+    # By the post's primary key: an id beyond the integer range is "not found" there, where
+    # the foreign key column would fail on SQLite.
     return get_object_or_404(
-        Poll.objects.select_related("post", "post__template", "results_post"), post_id=post_id
+        Poll.objects.select_related("post", "post__template", "results_post"), post__pk=post_id
     )
 
 
@@ -154,6 +156,6 @@ def publish(request: HttpRequest, post_id: int) -> HttpResponse:
 
 def edit_if_poll(request: HttpRequest, post_id: int) -> HttpResponse | None:
     """The post's edit address serves a poll's form when the post is a poll."""
-    if not Poll.objects.filter(post_id=post_id).exists():
+    if not Poll.objects.filter(post__pk=post_id).exists():
         return None
     return compose(request, post_id)
