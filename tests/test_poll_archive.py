@@ -12,7 +12,7 @@ from django.utils import timezone
 from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.models import SendState
 from stadtbote.polls import actions, voting
-from stadtbote.polls.models import Poll
+from stadtbote.polls.models import IgnoredTap, Poll
 from tests.helpers import ALICE, BOB, active_subscriber
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,10 @@ def test_once_the_results_post_went_out_the_results_are_shown(client, poll, edit
 
 
 def test_public_results_say_nothing_about_reach_or_refused_taps(client, poll, editor):
-    Poll.objects.filter(pk=poll.pk).update(rejected_votes=7, late_votes=5)
+    IgnoredTap.objects.bulk_create(
+        IgnoredTap(poll=poll, kind=kind)
+        for kind in [IgnoredTap.Kind.REJECTED] * 7 + [IgnoredTap.Kind.LATE] * 5
+    )
     publish(poll, editor)
     html = page(client, poll).content.decode()
     assert "Erreicht" not in html and "Abgewiesen" not in html and "Beteiligung" not in html

@@ -15,7 +15,7 @@ from stadtbote import retention
 from stadtbote.broadcasts import actions as posts
 from stadtbote.broadcasts import tasks as sending
 from stadtbote.broadcasts.models import Delivery, Template
-from stadtbote.channels.models import InboundWebhook
+from stadtbote.channels.models import InboundWebhook, SendState
 from stadtbote.channels.sending import SendLoop
 from stadtbote.dialogue import tasks
 from stadtbote.dialogue.models import Reply
@@ -207,7 +207,7 @@ def test_a_forged_or_unknown_answer_changes_nothing_and_is_counted_as_rejected(
     assert Reply.objects.count() == replies
     poll.refresh_from_db()
     well_formed_for_this_poll = forged.startswith("poll:{pk}:f")
-    assert poll.rejected_votes == (1 if well_formed_for_this_poll else 0)
+    assert results.results(poll).rejected == (1 if well_formed_for_this_poll else 0)
     assert list(InboundWebhook.objects.values_list("state", flat=True)) == ["applied"]
 
 
@@ -217,7 +217,7 @@ def test_a_tap_from_someone_the_poll_was_not_sent_to_is_rejected(editor, approve
     active_subscriber(BOB)
     tap(BOB, option_id(poll, 0))
     poll.refresh_from_db()
-    assert (counts(poll), poll.rejected_votes) == ([0, 0], 1)
+    assert (counts(poll), results.results(poll).rejected) == ([0, 0], 1)
 
 
 def test_a_vote_after_closing_gets_a_polite_answer_and_is_not_counted(editor, approver, network):
@@ -226,7 +226,7 @@ def test_a_vote_after_closing_gets_a_polite_answer_and_is_not_counted(editor, ap
     Poll.objects.update(closes_at=timezone.now() - timedelta(minutes=1))
     tap(ALICE, option_id(poll, 0))
     poll.refresh_from_db()
-    assert (counts(poll), poll.late_votes) == ([0, 0], 1)
+    assert (counts(poll), results.results(poll).late) == ([0, 0], 1)
     assert "Umfrage ist seit" in last_reply_text()
 
 
@@ -422,6 +422,18 @@ def test_a_tap_whose_id_is_not_text_is_malformed_and_changes_nothing(
     poll = sent_poll(editor, approver)
     tap(ALICE, choice, kind=kind)
     poll.refresh_from_db()
-    assert (counts(poll), poll.rejected_votes) == ([0, 0], 0)
+    assert (counts(poll), results.results(poll).rejected) == ([0, 0], 0)
     # Kept to look at, without failing the worker or answering.
     assert list(InboundWebhook.objects.values_list("state", flat=True)) == ["malformed"]
+
+
+def test_reach_comes_from_the_posts_figures_once_they_are_counted(editor, approver, network):
+    from stadtbote.dashboards import rollup
+
+    active_subscriber(ALICE)
+    active_subscriber(BOB)
+    poll = sent_poll(editor, approver)
+    assert results.results(poll).reached == 2  # counted from the deliveries
+    rollup.refresh(timezone.now())
+    Delivery.objects.update(state=SendState.FAILED)  # not yet recounted: the figures say 2
+    assert results.results(poll).reached == 2

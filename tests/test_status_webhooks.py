@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 
 from stadtbote.broadcasts import actions
 from stadtbote.broadcasts.models import Delivery
@@ -116,6 +117,44 @@ def test_a_body_whose_handling_raises_fails_alone_and_leaves_no_trace(sent_post,
     states = dict(Delivery.objects.values_list("message_id", "state"))
     assert states == {"wamid.P0": SendState.READ, "wamid.P1": SendState.ACCEPTED}
     assert not StatusEvent.objects.filter(message_id="wamid.P1").exists()
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # as psycopg's DeadlockDetected carries it
+
+
+def test_a_body_that_meets_a_deadlock_stays_pending_and_is_applied_later(sent_post, monkeypatch):
+    handle = router.handle
+    deadlocks = [1, 1]  # the batch together, then the body alone
+
+    def unlucky(event):
+        handle(event)
+        if getattr(event, "message_id", None) == "wamid.P1" and deadlocks:
+            deadlocks.pop()
+            raise OperationalError("deadlock detected") from _Deadlock()
+
+    monkeypatch.setattr("stadtbote.dialogue.router.handle", unlucky)
+    good = stored(item("wamid.P0", "read"))
+    unlucky_one = stored(item("wamid.P1", "read"))
+    assert tasks.apply_inbound_once() == 2
+    assert (state(good), state(unlucky_one)) == (("applied", ""), ("pending", ""))
+    assert tasks.apply_inbound_once() == 1  # the next batch takes it again
+    assert state(unlucky_one) == ("applied", "")
+    assert Delivery.objects.filter(state=SendState.READ).count() == 2
+
+
+def test_another_database_error_still_fails_the_body(sent_post, monkeypatch):
+    handle = router.handle
+
+    def broken(event):
+        handle(event)
+        if getattr(event, "message_id", None) == "wamid.P1":
+            raise OperationalError("no such table")
+
+    monkeypatch.setattr("stadtbote.dialogue.router.handle", broken)
+    bad = stored(item("wamid.P1", "read"))
+    apply_all()
+    assert state(bad) == ("failed", "OperationalError")
 
 
 def test_a_failure_among_many_statuses_still_marks_the_person(sent_post):

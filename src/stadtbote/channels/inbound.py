@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from stadtbote.channels import statuses
@@ -117,6 +117,9 @@ def _apply_together(parsed: list[tuple[int, Parsed]], handle: EventHandler) -> O
 
 
 def _apply_each(parsed: list[tuple[int, Parsed]], handle: EventHandler) -> Outcomes:
+    """Each body in a savepoint of its own. A body that meets a deadlock or a lock timeout is
+    left pending (no outcome) and taken again with the next batch: those errors say nothing
+    about the body, and marking it failed would lose a vote or a Stop for good."""
     outcomes: Outcomes = {}
     for pk, p in parsed:
         try:
@@ -125,10 +128,28 @@ def _apply_each(parsed: list[tuple[int, Parsed]], handle: EventHandler) -> Outco
                 for event in p.events:
                     handle(event)
         except Exception as exc:
+            if _transient(exc):
+                log.info("webhook %s left pending after %s", pk, type(exc).__name__)
+                continue
             outcomes[pk] = _failed(pk, exc)
         else:
             outcomes[pk] = _outcome(pk, p)
     return outcomes
+
+
+# PostgreSQL: deadlock detected, serialization failure, lock not available.
+_TRANSIENT_STATES = {"40P01", "40001", "55P03"}
+
+
+def _transient(exc: Exception) -> bool:
+    """A database error that goes away by trying again later."""
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if state in _TRANSIENT_STATES:
+        return True
+    return "database is locked" in str(exc)  # SQLite: the busy timeout ran out
 
 
 def _outcome(pk: int, parsed: Parsed) -> Outcome:

@@ -41,10 +41,6 @@ class Poll(models.Model):
         _("closes at"), null=True, blank=True, help_text=_("Empty: open until closed by hand.")
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    # Taps that changed nothing: an option that is not this poll's, or a citizen the poll
-    # was not sent to; and taps after closing. Counts only, nobody's identity.
-    rejected_votes = models.PositiveIntegerField(_("rejected taps"), default=0)
-    late_votes = models.PositiveIntegerField(_("taps after closing"), default=0)
     # Once a poll has been closed for the retention period, its votes are cut loose from the
     # subscribers (see polls.retention); the numbers of voters, which can no longer be counted
     # per person then, are kept here: {"all": n, "<district id>": n}.
@@ -135,3 +131,26 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"Vote {self.pk}"
+
+
+class IgnoredTap(models.Model):
+    """A tap that changed nothing: rejected (an answer that is not this poll's, or from a
+    citizen the poll was not sent to) or late (after closing). Nobody's identity, only that
+    it happened. A row each rather than a counter on the poll: inserts take no shared lock,
+    so a burst of late taps in several workers does not queue them all on the poll's row."""
+
+    class Kind(models.TextChoices):
+        REJECTED = "rejected", _("rejected taps")
+        LATE = "late", _("taps after closing")
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ignored_taps")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ignored tap")
+        verbose_name_plural = _("ignored taps")
+        indexes = [models.Index(fields=["poll", "kind"], name="ignored_tap_count_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} tap on poll {self.poll_id}"

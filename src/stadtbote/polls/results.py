@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.models import SendState
-from stadtbote.polls.models import Poll, Vote
+from stadtbote.dashboards.models import PostFigures
+from stadtbote.polls.models import IgnoredTap, Poll, Vote
 from stadtbote.subscribers.models import District
 
 # Handed to WhatsApp and not failed: the people who could vote.
@@ -76,7 +77,13 @@ def results(poll: Poll) -> Results:
     for (option, _district), n in counted.items():
         per_option[option] += n
     voters = _voters(poll)
-    reached = Delivery.objects.filter(post_id=poll.post_id, state__in=REACHED).count()
+    reached = _reached(poll)
+    ignored = dict(
+        IgnoredTap.objects.filter(poll=poll)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
     return Results(
         poll_id=poll.pk,
         multiple=poll.multiple,
@@ -86,13 +93,26 @@ def results(poll: Poll) -> Results:
         ],
         voters=voters,
         reached=reached,
-        rejected=poll.rejected_votes,
-        late=poll.late_votes,
+        rejected=ignored.get(IgnoredTap.Kind.REJECTED, 0),
+        late=ignored.get(IgnoredTap.Kind.LATE, 0),
         closes_at=poll.closing_time(),
         # A cancelled poll's taps no longer count either (polls.voting).
         is_open=poll.is_open(timezone.now()) and poll.post.status != Post.Status.CANCELLED,
         by_district=_by_district(poll, options, counted),
     )
+
+
+def _reached(poll: Poll) -> int:
+    """From the post's figures (recounted every minute while it is sent, and when statuses
+    arrive) where they exist: counting 100,000 deliveries on every refresh of the results
+    page would cost more than the rest of the results together (docs/benchmarks.md, 10)."""
+    # The funnel's "sent" counts everything that reached Meta and did not fail.
+    sent: int | None = (
+        PostFigures.objects.filter(post_id=poll.post_id).values_list("sent", flat=True).first()
+    )
+    if sent is not None:
+        return sent
+    return Delivery.objects.filter(post_id=poll.post_id, state__in=REACHED).count()
 
 
 def _voters(poll: Poll) -> int:

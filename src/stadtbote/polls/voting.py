@@ -12,12 +12,12 @@ import logging
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, OuterRef
 
 from stadtbote.broadcasts.models import Delivery, Post
 from stadtbote.channels.types import OutboundMessage
 from stadtbote.polls import messages
-from stadtbote.polls.models import Option, Poll, Vote
+from stadtbote.polls.models import IgnoredTap, Option, Poll, Vote
 from stadtbote.subscribers.models import Subscriber
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,11 @@ log = logging.getLogger(__name__)
 def on_tap(subscriber: Subscriber, choice_id: str, at: datetime) -> OutboundMessage | None:
     """What a tap does and the answer to it (None: no answer, e.g. for a forged tap)."""
     parsed = messages.parse_choice(choice_id)
+    # Whether the poll went to chosen districts comes with it: for a poll to the whole city
+    # no tap needs to look up the subscriber's district.
+    split = Exists(Post.districts.through.objects.filter(post_id=OuterRef("post_id")))
     poll = (
-        Poll.objects.select_related("post").filter(pk=parsed[0]).first()
+        Poll.objects.select_related("post").annotate(split=split).filter(pk=parsed[0]).first()
         if parsed is not None
         else None
     )
@@ -49,7 +52,7 @@ def on_tap(subscriber: Subscriber, choice_id: str, at: datetime) -> OutboundMess
         _reject(poll, "no such answer")
         return None
     if cancelled or not poll.is_open(at):
-        Poll.objects.filter(pk=poll.pk).update(late_votes=F("late_votes") + 1)
+        IgnoredTap.objects.create(poll=poll, kind=IgnoredTap.Kind.LATE)
         return messages.closed(language, poll)
     if poll.multiple:
         return messages.selection(language, _toggle(poll, option, subscriber, at))
@@ -59,13 +62,15 @@ def on_tap(subscriber: Subscriber, choice_id: str, at: datetime) -> OutboundMess
 
 
 def _reject(poll: Poll, why: str) -> None:
-    Poll.objects.filter(pk=poll.pk).update(rejected_votes=F("rejected_votes") + 1)
+    IgnoredTap.objects.create(poll=poll, kind=IgnoredTap.Kind.REJECTED)
     log.info("tap on poll %s rejected: %s", poll.pk, why)
 
 
 def _district(poll: Poll, subscriber: Subscriber) -> int | None:
     """The subscriber's first district among those the poll was sent to, if it was split."""
-    targets = poll.post.districts.values("pk")
+    if not getattr(poll, "split", True):  # known from the look-up in on_tap
+        return None
+    targets = Post.districts.through.objects.filter(post_id=poll.post_id).values("district_id")
     found: int | None = (
         subscriber.districts.filter(pk__in=targets)
         .order_by("position", "pk")
