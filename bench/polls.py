@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import random
 import secrets
@@ -72,6 +73,7 @@ from common import (
     queue_length,
     redis_flushed,
     request,
+    rounded,
     scratch_dir,
 )
 from seed import create_subscribers, number
@@ -90,7 +92,6 @@ from webhook_intake import (
 
 ANSWERS = ("Ja", "Nein", "Egal")
 WEIGHTS = (0.5, 0.3, 0.2)  # distinct shares, so a mix-up of answers would show
-APPLY_TIMEOUT = 900  # seconds after the last POST for everything to be applied
 AFTER_SAMPLES = 30  # results() timings once everything is applied
 TAGS = {"single": "A", "multiple": "B"}  # in message ids: wamid.P<tag>… / wamid.V<tag>…
 
@@ -113,6 +114,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=64, help="connections in all")
     parser.add_argument("--clients", type=int, default=2, help="load generator processes")
     parser.add_argument("--results-every", type=float, default=0.5, help="seconds")
+    parser.add_argument(
+        "--apply-timeout",
+        type=float,
+        default=900,
+        help="seconds after the last POST for everything to be applied before giving up",
+    )
     parser.add_argument("--seed", type=int, default=1, help="of the random plan")
     parser.add_argument("--keep-logs", metavar="DIR", help="copy the processes' logs there")
     return parser.parse_args(argv)
@@ -611,7 +618,7 @@ def burst(
     backlog_at_end = int(counter.scalar(pending_sql))
     target_applied = stored_before + len(set(plan.requests))
     done_at = wait_applied(
-        counter, processed_sql, pending_sql, target_applied, t_end + APPLY_TIMEOUT
+        counter, processed_sql, pending_sql, target_applied, t_end + args.apply_timeout
     )
     for sampler in (backlog, taps):
         sampler.stop()
@@ -746,6 +753,8 @@ def main(argv: list[str]) -> int:
             for kind, poll_id, keys, prefix in targets:
                 target = Target(kind, poll_id, keys, prefix, args.subscribers, late)
                 runs.append(burst(app, env, target, args, emulator.pid))
+                # A long run stopped during the next kind keeps this one's figures.
+                log(f"{kind} done: {json.dumps(rounded(runs[-1]))}")
         except Exception:
             sys.stderr.write(app.logs())
             raise
