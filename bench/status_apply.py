@@ -102,7 +102,15 @@ def status_item(i: int, state: str, recipient: str) -> dict[str, Any]:
     }
 
 
-def envelope(items: list[dict[str, Any]], phone_number_id: str, account: str) -> bytes:
+def envelope(items: list[dict[str, Any]], phone_number_id: str, account: str, **more: Any) -> bytes:
+    """Meta's envelope around statuses; `more` adds other keys to the value (an inbound message
+    is `messages=[…], contacts=[…]` with no statuses)."""
+    value: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "4915100000000", "phone_number_id": phone_number_id},
+        **({"statuses": items} if items else {}),
+        **more,
+    }
     payload = {
         "object": "whatsapp_business_account",
         "entry": [
@@ -110,14 +118,7 @@ def envelope(items: list[dict[str, Any]], phone_number_id: str, account: str) ->
                 "id": account,
                 "changes": [
                     {
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": "4915100000000",
-                                "phone_number_id": phone_number_id,
-                            },
-                            "statuses": items,
-                        },
+                        "value": value,
                         "field": "messages",
                     }
                 ],

@@ -218,7 +218,12 @@ class KeepAlive(asyncio.Protocol):
 
 
 async def _load(
-    port: int, requests: list[bytes], connections: int, ready: Any, go: Any
+    port: int,
+    requests: list[bytes],
+    connections: int,
+    ready: Any,
+    go: Any,
+    offsets: list[float] | None = None,
 ) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
 
@@ -236,8 +241,13 @@ async def _load(
     async def client(conn: KeepAlive) -> None:
         nonlocal next_index
         while next_index < len(requests):
-            data = requests[next_index]
+            index = next_index
             next_index += 1
+            if offsets is not None:  # an open loop: not before its planned time
+                delay = started + offsets[index] - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            data = requests[index]
             t0 = time.perf_counter()
             try:
                 if conn.transport is None:  # closed by the server (e.g. after a 413)
@@ -264,18 +274,31 @@ async def _load(
 
 
 def _client_main(
-    port: int, requests: list[bytes], connections: int, ready: Any, go: Any, out: Connection
+    port: int,
+    requests: list[bytes],
+    connections: int,
+    ready: Any,
+    go: Any,
+    out: Connection,
+    offsets: list[float] | None = None,
 ) -> None:
-    out.send(asyncio.run(_load(port, requests, connections, ready, go)))
+    out.send(asyncio.run(_load(port, requests, connections, ready, go, offsets)))
     out.close()
 
 
 def load(
-    port: int, requests: list[bytes], concurrency: int, processes: int, before_go: Any = None
+    port: int,
+    requests: list[bytes],
+    concurrency: int,
+    processes: int,
+    before_go: Any = None,
+    offsets: list[float] | None = None,
 ) -> dict[str, Any]:
     """Sends `requests` from `processes` client processes with `concurrency` connections in
     all; they connect first, then all start together. `before_go()` runs just before the
-    start and its result is returned as `before`."""
+    start and its result is returned as `before`. With `offsets` (seconds after the start, one
+    per request, ascending) each request is sent at its time or, if every connection is busy
+    then, as soon as one is free: a paced burst instead of as fast as the server answers."""
     processes = max(1, min(processes, concurrency))
     spawn = multiprocessing.get_context("spawn")
     go = spawn.Event()
@@ -286,7 +309,15 @@ def load(
         share = concurrency // processes + (1 if i < concurrency % processes else 0)
         child = spawn.Process(
             target=_client_main,
-            args=(port, requests[i::processes], share, ready, go, child_end),
+            args=(
+                port,
+                requests[i::processes],
+                share,
+                ready,
+                go,
+                child_end,
+                None if offsets is None else offsets[i::processes],
+            ),
             daemon=True,
         )
         child.start()
