@@ -10,9 +10,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from stadtbote.broadcasts.models import Template
+from stadtbote.newsroom.forms import AudienceForm
 from stadtbote.polls import actions
 from stadtbote.polls.models import MAX_OPTIONS, QUESTION_MAX, ROW_LABEL_MAX, Poll
-from stadtbote.subscribers.models import District, Subscriber, Topic
 
 ANSWERS = [f"answer_{n}" for n in range(1, MAX_OPTIONS + 1)]
 
@@ -28,12 +28,13 @@ def _answer_field(n: int) -> forms.CharField:
     )
 
 
-class PollForm(forms.Form):
+class PollForm(AudienceForm):
     # The fields after the question and the answers, in the page's order.
     REST = [
         "multiple", "closes_at", "topics", "districts", "language", "template", "publish_at",
         "on_website",
     ]  # fmt: skip
+    field_order = ["title", "text", *REST]
 
     title = forms.CharField(label=_("Title"), max_length=200)
     text = forms.CharField(
@@ -50,27 +51,6 @@ class PollForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Empty: open until closed by hand."),
     )
-    topics = forms.ModelMultipleChoiceField(
-        label=_("Topics"),
-        queryset=Topic.objects.all(),
-        required=False,
-        to_field_name="slug",
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("None chosen: everybody."),
-    )
-    districts = forms.ModelMultipleChoiceField(
-        label=_("Districts"),
-        queryset=District.objects.all(),
-        required=False,
-        to_field_name="slug",
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("None chosen: the whole city. Chosen: results by district too."),
-    )
-    language = forms.ChoiceField(
-        label=_("Language"),
-        required=False,
-        choices=[("", _("every language")), *Subscriber.Language.choices],
-    )
     template = forms.ChoiceField(
         label=_("Template outside the 24-hour window"),
         required=False,
@@ -86,16 +66,12 @@ class PollForm(forms.Form):
             )
         },
     )
-    publish_at = forms.DateTimeField(
-        label=_("Publish at"),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Empty: as soon as it is approved."),
-    )
-    on_website = forms.BooleanField(label=_("Also on the website"), required=False, initial=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["districts"].help_text = _(
+            "None chosen: the whole city. Chosen: results by district too."
+        )
         fields = list(self.fields.items())
         at = [name for name, _field in fields].index("multiple")
         answers = [(name, _answer_field(n)) for n, name in enumerate(ANSWERS, start=1)]
@@ -138,12 +114,8 @@ class PollForm(forms.Form):
             "answers": self.answers(),
             "multiple": data["multiple"],
             "closes_at": data["closes_at"],
-            "topics": [t.slug for t in data["topics"]],
-            "districts": [d.slug for d in data["districts"]],
-            "language": data["language"] or "",
             "template": data["template"] or "",
-            "publish_at": data["publish_at"],
-            "on_website": data["on_website"],
+            **self.audience_fields(),
         }
 
     @classmethod
@@ -156,10 +128,6 @@ class PollForm(forms.Form):
             **dict(zip(ANSWERS, labels, strict=False)),
             "multiple": poll.multiple,
             "closes_at": poll.closes_at,
-            "topics": list(post.topics.all()),
-            "districts": list(post.districts.all()),
-            "language": post.language,
             "template": post.template.name if post.template else "",
-            "publish_at": post.publish_at,
-            "on_website": post.on_website,
+            **cls.audience_initial(post),
         }
