@@ -437,3 +437,13 @@ def test_reach_comes_from_the_posts_figures_once_they_are_counted(editor, approv
     rollup.refresh(timezone.now())
     Delivery.objects.update(state=SendState.FAILED)  # not yet recounted: the figures say 2
     assert results.results(poll).reached == 2
+
+
+def test_an_answer_that_looks_like_a_formula_stays_text_in_the_csv(editor, approver, network):
+    active_subscriber()
+    poll = sent_poll(editor, approver, answers=("=1+1", "@SUM(A1)", "Nein"))
+    tap(ALICE, option_id(poll, 0))
+    csv = results.as_csv(results.results(poll), "=Radweg")
+    assert "'=Radweg,,'=1+1,1,1.0000" in csv
+    assert "'@SUM(A1)" in csv
+    assert ",Nein,0," in csv

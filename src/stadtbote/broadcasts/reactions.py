@@ -18,14 +18,16 @@ from django.db.models import Count
 from stadtbote.broadcasts.models import Delivery, Post, PostReaction
 from stadtbote.channels.types import Reaction
 from stadtbote.subscribers import actions as subscribers
+from stadtbote.subscribers.models import Subscriber
 
 log = logging.getLogger(__name__)
 
 MAX_EMOJI = 32  # a flag or a family of skin tones is a few code points; more is not an emoji
 
 
-def record(event: Reaction) -> bool:
-    """Stores the reaction; True if it changed what is counted."""
+def record(event: Reaction, sender: Subscriber | None = None) -> bool:
+    """Stores the reaction; True if it changed what is counted. `sender`: the subscriber
+    the reacting number belongs to, where the caller has looked it up already."""
     emoji = (event.emoji or "").strip()
     if len(emoji) > MAX_EMOJI:
         log.info("reaction ignored: not an emoji")
@@ -37,7 +39,8 @@ def record(event: Reaction) -> bool:
     )
     if delivery is None or delivery.subscriber_id is None:
         return False  # a chat answer, an unknown message, or an erased subscriber's
-    sender = subscribers.find(event.sender)
+    if sender is None:
+        sender = subscribers.find(event.sender)
     if sender is None or sender.pk != delivery.subscriber_id:
         log.info("reaction on delivery %s from someone else ignored", delivery.pk)
         return False

@@ -91,7 +91,7 @@ def _on_reaction(event: Reaction) -> None:
     otherwise replace the second again."""
     sender = subscribers.find(event.sender)
     if sender is not None and _first_time(event, sender):
-        reactions.record(event)
+        reactions.record(event, sender)
 
 
 def _first_time(event: CitizenMessage | Reaction, subscriber: Subscriber) -> bool:

@@ -166,18 +166,31 @@ def _by_district(
     return rows
 
 
+def _cell(text: str) -> str:
+    # A spreadsheet runs a cell that starts like a formula; an answer "=HYPERLINK(…)" must
+    # stay text (OWASP's advice: a leading apostrophe).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def as_csv(found: Results, title: str) -> str:
     """One line per answer, then one per district and answer; shares as decimals (0.25) so a
     spreadsheet in any language reads them."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["poll", "district", "answer", "votes", "share_of_voters"])
+    title = _cell(title)
     for option in found.options:
-        writer.writerow([title, "", option.label, option.votes, f"{option.share:.4f}"])
+        writer.writerow([title, "", _cell(option.label), option.votes, f"{option.share:.4f}"])
     for district in found.by_district:
         for option in district.options:
             writer.writerow(
-                [title, district.name, option.label, option.votes, f"{option.share:.4f}"]
+                [
+                    title,
+                    _cell(district.name),
+                    _cell(option.label),
+                    option.votes,
+                    f"{option.share:.4f}",
+                ]
             )
     writer.writerow([title, "", "(voters)", found.voters, ""])
     writer.writerow([title, "", "(reached)", found.reached, ""])
