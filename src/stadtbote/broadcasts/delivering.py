@@ -20,7 +20,7 @@ from stadtbote.channels.models import SendState, TrackedMessage
 from stadtbote.channels.sending import Outgoing
 from stadtbote.channels.types import OutboundMessage
 from stadtbote.polls.messages import ask, invitation
-from stadtbote.polls.models import Poll
+from stadtbote.polls.models import poll_of
 from stadtbote.subscribers.models import Subscriber
 
 TIER_WINDOW = timedelta(hours=24)
@@ -91,7 +91,7 @@ def hold_for_quiet_hours(now: datetime) -> int:
 def message_for(post: Post, *, window_open: bool) -> OutboundMessage | None:
     """The post as it goes to one citizen; None when the window is closed and the post has
     no approved template."""
-    poll = _poll_of(post)
+    poll = poll_of(post)
     if poll is not None:
         options = list(poll.options.all())
         return ask(poll, options, post.language) if window_open else invitation(poll, options)
@@ -104,13 +104,6 @@ def message_for(post: Post, *, window_open: bool) -> OutboundMessage | None:
     if post.template is not None and post.template.is_usable:
         return templates.fill(post.template, post)
     return None
-
-
-def _poll_of(post: Post) -> Poll | None:
-    try:
-        return post.poll  # loaded with the post (select_related): no query
-    except Poll.DoesNotExist:
-        return None
 
 
 class _Batch:

@@ -26,7 +26,7 @@ from stadtbote.lib.localise import count, money
 from stadtbote.lib.problems import localised
 from stadtbote.newsroom.forms import PostForm
 from stadtbote.polls import showing
-from stadtbote.polls.models import Poll
+from stadtbote.polls.models import Poll, poll_of
 
 View = Callable[..., HttpResponse]
 
@@ -169,7 +169,7 @@ def post_page(request: HttpRequest, post_id: int) -> HttpResponse:
     )
     started = post.status not in (Post.Status.DRAFT, Post.Status.SUBMITTED, Post.Status.SCHEDULED)
     user = _user(request)
-    poll = showing.poll_of(post)
+    poll = poll_of(post)
     return render(
         request,
         "newsroom/post.html",

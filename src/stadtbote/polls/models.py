@@ -72,6 +72,15 @@ class Poll(models.Model):
         return closing is None or at < closing
 
 
+def poll_of(post: Post) -> Poll | None:
+    """The post's poll, or None for an ordinary post (no query when the post was loaded with
+    select_related("poll"))."""
+    try:
+        return post.poll
+    except Poll.DoesNotExist:
+        return None
+
+
 class Option(models.Model):
     poll = models.ForeignKey(
         Poll, on_delete=models.CASCADE, related_name="options", verbose_name=_("poll")

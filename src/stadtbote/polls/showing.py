@@ -9,20 +9,11 @@ from dataclasses import dataclass
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from stadtbote.broadcasts.models import Post
 from stadtbote.dashboards import charts
 from stadtbote.lib.localise import percent
 from stadtbote.polls import messages
 from stadtbote.polls.models import Poll
 from stadtbote.polls.results import Results
-
-
-def poll_of(post: Post) -> Poll | None:
-    """The post's poll, or None for an ordinary post."""
-    try:
-        return post.poll
-    except Poll.DoesNotExist:
-        return None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFee
 from django.utils.translation import gettext as _
 
 from stadtbote.broadcasts.models import Post
-from stadtbote.polls import showing
+from stadtbote.polls.models import poll_of
 from stadtbote.public import archive
 from stadtbote.subscribers.models import Topic
 
@@ -46,7 +46,7 @@ class LatestPosts(Feed):
     def item_description(self, item: Post) -> str:
         # Plain text: feed readers show it as is, with WhatsApp's *markup* left readable.
         text = item.text if not item.link else f"{item.text}\n\n{item.link}"
-        poll = showing.poll_of(item)
+        poll = poll_of(item)
         if poll is not None:  # the answers with the question; the results have a post of their own
             text += "\n\n" + "\n".join(f"– {option.label}" for option in poll.options.all())
         return text
