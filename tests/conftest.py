@@ -211,6 +211,23 @@ def page(browser):
 
 
 @pytest.fixture
+def people(django_user_model):
+    """One staff member of each role, by name (a module may define its own `people`)."""
+    from stadtbote.accounts.roles import Role
+    from tests.helpers import staff_with_roles
+
+    return staff_with_roles(
+        django_user_model,
+        ida=Role.ADMINISTRATOR,
+        erika=Role.EDITOR,
+        paula=Role.APPROVER,
+        gerd=Role.AGENT,
+        vera=Role.VIEWER,
+        dora=Role.DATA_PROTECTION_OFFICER,
+    )
+
+
+@pytest.fixture
 def as_(client):
     """The test client logged in as this staff member (the last one logged in is logged out)."""
     from tests.helpers import staff_login

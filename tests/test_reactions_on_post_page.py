@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from stadtbote.accounts.roles import Role
 from stadtbote.broadcasts import actions
-from tests.helpers import ALICE, BOB, active_subscriber, staff_with_roles
+from tests.helpers import ALICE, BOB, active_subscriber
 from tests.reaction_support import message_id, react, sent_post
 
 pytestmark = pytest.mark.django_db
@@ -17,19 +16,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_immediate_sending(monkeypatch):
     monkeypatch.setattr("stadtbote.dialogue.outbox.transaction.on_commit", lambda fn: None)
-
-
-@pytest.fixture
-def people(django_user_model):
-    return staff_with_roles(
-        django_user_model,
-        ida=Role.ADMINISTRATOR,
-        erika=Role.EDITOR,
-        paula=Role.APPROVER,
-        gerd=Role.AGENT,
-        vera=Role.VIEWER,
-        dora=Role.DATA_PROTECTION_OFFICER,
-    )
 
 
 @pytest.fixture

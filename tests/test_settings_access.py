@@ -7,28 +7,13 @@ from __future__ import annotations
 import pytest
 
 from stadtbote.accounts.models import AuditEntry
-from stadtbote.accounts.roles import Role
 from stadtbote.broadcasts.models import Price, SendingRules
 from stadtbote.public.models import ArchiveSettings, NoticeVersion, PageText
 from stadtbote.subscribers.models import District, Topic
-from tests.helpers import staff_with_roles
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/redaktion/einstellungen/"
-
-
-@pytest.fixture
-def people(django_user_model):
-    return staff_with_roles(
-        django_user_model,
-        ida=Role.ADMINISTRATOR,
-        erika=Role.EDITOR,
-        paula=Role.APPROVER,
-        gerd=Role.AGENT,
-        vera=Role.VIEWER,
-        dora=Role.DATA_PROTECTION_OFFICER,
-    )
 
 
 @pytest.fixture

@@ -7,27 +7,12 @@ from __future__ import annotations
 import pytest
 
 from stadtbote.accounts.models import AuditEntry
-from stadtbote.accounts.roles import Role
 from stadtbote.public import archive_settings
 from stadtbote.public.models import ArchiveSettings
-from tests.helpers import staff_with_roles
 
 pytestmark = pytest.mark.django_db
 
 URL = "/redaktion/einstellungen/archiv/"
-
-
-@pytest.fixture
-def people(django_user_model):
-    return staff_with_roles(
-        django_user_model,
-        ida=Role.ADMINISTRATOR,
-        erika=Role.EDITOR,
-        paula=Role.APPROVER,
-        gerd=Role.AGENT,
-        vera=Role.VIEWER,
-        dora=Role.DATA_PROTECTION_OFFICER,
-    )
 
 
 def audited() -> list[dict]:

@@ -7,26 +7,12 @@ from __future__ import annotations
 import pytest
 
 from stadtbote.accounts.models import AuditEntry
-from stadtbote.accounts.roles import Role
 from stadtbote.broadcasts.models import Template
-from tests.helpers import emulator_server, staff_with_roles
+from tests.helpers import emulator_server
 
 pytestmark = pytest.mark.django_db
 
 URL = "/redaktion/einstellungen/vorlagen/"
-
-
-@pytest.fixture
-def people(django_user_model):
-    return staff_with_roles(
-        django_user_model,
-        ida=Role.ADMINISTRATOR,
-        erika=Role.EDITOR,
-        paula=Role.APPROVER,
-        gerd=Role.AGENT,
-        vera=Role.VIEWER,
-        dora=Role.DATA_PROTECTION_OFFICER,
-    )
 
 
 def adding(**changes: str) -> dict[str, str]:
