@@ -98,16 +98,19 @@ def quick_replies(poll: Poll, options: Sequence[Option], buttons: Sequence[str])
     one button ("Abstimmen") opens the poll. Empty when the template fits neither."""
     if len(buttons) == 1:
         return (choice_id(poll.pk, OPEN),)
-    if [b.strip().casefold() for b in buttons] == [o.label.strip().casefold() for o in options]:
+    if _same(buttons, [o.label for o in options]):
         return tuple(choice_id(poll.pk, o.key) for o in options)
     return ()
 
 
+def _same(buttons: Sequence[str], labels: Sequence[str]) -> bool:
+    """The buttons are the answers: same texts (case aside), same order."""
+    return [b.strip().casefold() for b in buttons] == [x.strip().casefold() for x in labels]
+
+
 def template_fits(template: Template, labels: Sequence[str]) -> bool:
     buttons = template.buttons or []
-    if len(buttons) == 1:
-        return True
-    return [b.strip().casefold() for b in buttons] == [x.strip().casefold() for x in labels]
+    return len(buttons) == 1 or _same(buttons, labels)
 
 
 def invitation(poll: Poll, options: Sequence[Option]) -> OutboundMessage | None:

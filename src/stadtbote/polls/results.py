@@ -76,7 +76,7 @@ def results(poll: Poll) -> Results:
     per_option: dict[int, int] = defaultdict(int)
     for (option, _district), n in counted.items():
         per_option[option] += n
-    voters = _voters(poll)
+    voted = voters(poll)
     reached = _reached(poll)
     ignored = dict(
         IgnoredTap.objects.filter(poll=poll)
@@ -88,10 +88,10 @@ def results(poll: Poll) -> Results:
         poll_id=poll.pk,
         multiple=poll.multiple,
         options=[
-            AnswerCount(label, per_option[pk], _share(per_option[pk], voters))
+            AnswerCount(label, per_option[pk], _share(per_option[pk], voted))
             for pk, label in options
         ],
-        voters=voters,
+        voters=voted,
         reached=reached,
         rejected=ignored.get(IgnoredTap.Kind.REJECTED, 0),
         late=ignored.get(IgnoredTap.Kind.LATE, 0),
@@ -115,7 +115,8 @@ def _reached(poll: Poll) -> int:
     return Delivery.objects.filter(post_id=poll.post_id, state__in=REACHED).count()
 
 
-def _voters(poll: Poll) -> int:
+def voters(poll: Poll) -> int:
+    """How many people voted (with several answers allowed, each once)."""
     if poll.anonymised_at is not None:
         return int(poll.frozen_voters.get("all", 0))
     votes = Vote.objects.filter(poll=poll)

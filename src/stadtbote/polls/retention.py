@@ -33,7 +33,7 @@ def _anonymise(poll_id: int) -> int:
     if poll.anonymised_at is not None:
         return 0  # another worker was first
     frozen: dict[str, int] = {str(k): v for k, v in results.voters_by_district(poll).items()}
-    frozen["all"] = results.results(poll).voters
+    frozen["all"] = results.voters(poll)
     Vote.objects.filter(poll=poll).update(subscriber=None)
     poll.frozen_voters, poll.anonymised_at = frozen, timezone.now()
     poll.save(update_fields=["frozen_voters", "anonymised_at"])

@@ -114,6 +114,7 @@ class _Shown:
     post: Post | None
     reactions: dict[str, int] | None  # None: not shown
     changed_at: datetime | None
+    poll: archive.PollView | None = None  # None: an ordinary post
 
 
 def _shown(request: HttpRequest, post_id: int) -> _Shown:
@@ -134,7 +135,12 @@ def _shown(request: HttpRequest, post_id: int) -> _Shown:
             moments = [post.send_started_at, setting.updated_at]
             if reactions is not None and figures is not None:
                 moments.append(figures.refreshed_at)
-            found = _Shown(post, reactions, max(m for m in moments if m is not None))
+            found = _Shown(
+                post,
+                reactions,
+                max(m for m in moments if m is not None),
+                archive.poll_view(post),
+            )
         request._archive_post = found  # type: ignore[attr-defined]
     return found
 
@@ -144,7 +150,7 @@ def _post_version(request: HttpRequest, post_id: int, slug: str = "") -> archive
     post = shown.post
     if post is None:
         return archive.Version("missing", None)
-    poll = archive.poll_view(post)
+    poll = shown.poll
     raw = (
         f"{post.pk}|{post.status}|{post.send_started_at}|{post.title}|{len(post.text)}"
         f"|{archive.poll_digest(poll)}"
@@ -175,7 +181,7 @@ def post_page(request: HttpRequest, post_id: int, slug: str = "") -> HttpRespons
         {
             "post": post,
             "html": whatsapp_html(post.text),
-            **_poll_context(post),
+            **_poll_context(shown.poll),
             "reactions": shown.reactions,
             "feed_rss": reverse("feed-rss"),
             "feed_atom": reverse("feed-atom"),
@@ -183,8 +189,7 @@ def post_page(request: HttpRequest, post_id: int, slug: str = "") -> HttpRespons
     )
 
 
-def _poll_context(post: Post) -> dict[str, Any]:
-    poll = archive.poll_view(post)
+def _poll_context(poll: archive.PollView | None) -> dict[str, Any]:
     if poll is None or poll.results is None:
         return {"poll": poll}
     return {
