@@ -139,9 +139,12 @@ def test_a_failing_handler_marks_the_webhook_and_rolls_back_its_effects(client, 
     assert not Subscriber.objects.exists()
 
 
-def test_other_text_from_a_stranger_gets_a_hint_to_send_start(client):
+def test_other_text_from_a_stranger_lands_in_the_inbox_with_a_hint_to_send_start(client):
+    from stadtbote.inbox.models import Message
+
     receive(client, text_message(ALICE, "Wann fährt der Bus?"))
-    assert replies() == [texts.not_subscribed().text]
+    assert replies() == [texts.received_from_stranger().text]
+    assert list(Message.objects.values_list("direction", "text")) == [("in", "Wann fährt der Bus?")]
 
 
 def test_no_phone_number_is_stored_in_clear(client):

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "stadtbote.newsroom",
     "stadtbote.dashboards",
     "stadtbote.polls",
+    "stadtbote.inbox",
 ]
 
 MIDDLEWARE = [
@@ -284,3 +285,28 @@ RETENTION_UNSUBSCRIBED_DAYS = env_int("STADTBOTE_RETENTION_UNSUBSCRIBED_DAYS", 3
 RETENTION_MESSAGES_DAYS = env_int("STADTBOTE_RETENTION_MESSAGES_DAYS", 30)
 # Days after a poll closes until its votes are cut loose from the subscribers.
 RETENTION_VOTES_DAYS = env_int("STADTBOTE_RETENTION_VOTES_DAYS", 30)
+
+# Citizens' concerns (docs/operations.md, "Inbox"). Files citizens send are kept here, under
+# random names, and deleted with their conversation's messages after RETENTION_MESSAGES_DAYS.
+INBOX_MEDIA_DIR = Path(env("STADTBOTE_INBOX_MEDIA_DIR") or str(DATA_DIR / "inbox-media"))
+INBOX_MEDIA_MAX_MB = env_int("STADTBOTE_INBOX_MEDIA_MAX_MB", 16)
+# Hours after which an unanswered message counts as overdue in the inbox.
+INBOX_RESPONSE_HOURS = env_int("STADTBOTE_INBOX_RESPONSE_HOURS", 24)
+# Automatic answers (outside office hours, emergency hint, "too many messages") are given to
+# one citizen at most once in this many hours each.
+INBOX_AUTO_ANSWER_HOURS = env_int("STADTBOTE_INBOX_AUTO_ANSWER_HOURS", 12)
+# More messages than this from one citizen within ten minutes: stored, but no answers.
+INBOX_FLOOD_MESSAGES = env_int("STADTBOTE_INBOX_FLOOD_MESSAGES", 20)
+# The state whose public holidays close the office (ISO 3166-2 subdivision of Germany:
+# BW, BY, BE, BB, HB, HH, HE, MV, NI, NW, RP, SL, SN, ST, SH, TH).
+HOLIDAY_STATE = env("STADTBOTE_HOLIDAY_STATE") or "BW"
+# The city's area for defect reports: south,west,north,east in degrees. A pin outside it is
+# politely refused. Empty: any place is taken.
+CITY_BOUNDS = env("STADTBOTE_CITY_BOUNDS") or ""
+# Forwarding new concerns to the city's own defect-reporting system over Open311 GeoReport
+# v2 (its base URL, e.g. https://example.org/open311/v2). Empty: nothing is forwarded.
+OPEN311_FORWARD_URL = (env("STADTBOTE_OPEN311_FORWARD_URL") or "").rstrip("/")
+OPEN311_FORWARD_API_KEY = env("STADTBOTE_OPEN311_FORWARD_API_KEY") or ""
+OPEN311_FORWARD_JURISDICTION = env("STADTBOTE_OPEN311_FORWARD_JURISDICTION") or ""
+# This installation's own Open311 jurisdiction id (clients may send it; it must match).
+OPEN311_JURISDICTION = env("STADTBOTE_OPEN311_JURISDICTION") or ""

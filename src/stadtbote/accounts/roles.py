@@ -63,6 +63,11 @@ _SETTINGS = {
         ("broadcasts", "sendingrules"),
         ("public", "pagetext"),
         ("public", "archivesettings"),
+        ("inbox", "department"),
+        ("inbox", "category"),
+        ("inbox", "cannedreply"),
+        ("inbox", "officehours"),
+        ("inbox", "closedday"),
     ]
     for verb in ("add", "change", "delete", "view")
 } | {"public.view_noticeversion"}
@@ -70,6 +75,24 @@ _STAFF = {f"auth.{verb}_user" for verb in ("add", "change", "view")} | {
     "auth.view_group",
     "accounts.view_apitoken",
     "accounts.delete_apitoken",
+}
+
+# Reading and answering what citizens write, and working on their concerns.
+_INBOX = {
+    "dialogue.view_receivedmessage",
+    "dialogue.view_reply",
+    "dialogue.add_reply",
+    "inbox.view_conversation",
+    "inbox.change_conversation",
+    "inbox.view_message",
+    "inbox.add_message",
+    "inbox.view_concern",
+    "inbox.add_concern",
+    "inbox.change_concern",
+    "inbox.view_statistics",
+    "inbox.view_cannedreply",
+    "inbox.view_category",
+    "inbox.view_department",
 }
 
 MATRIX: dict[Role, frozenset[str]] = {
@@ -85,9 +108,7 @@ MATRIX: dict[Role, frozenset[str]] = {
         | {"broadcasts.approve_post", "broadcasts.send_urgent_alone", "broadcasts.view_price"}
     ),
     # Citizen service: reads and answers what citizens write; sends no posts.
-    Role.AGENT: frozenset(
-        _READ_POSTS | {"dialogue.view_receivedmessage", "dialogue.view_reply", "dialogue.add_reply"}
-    ),
+    Role.AGENT: frozenset(_READ_POSTS | _INBOX),
     # The only role that sees phone numbers, consent records and the audit log, and erases.
     Role.DATA_PROTECTION_OFFICER: frozenset(
         _READ_POSTS
@@ -102,7 +123,7 @@ MATRIX: dict[Role, frozenset[str]] = {
         }
     ),
     # Reads; changes nothing.
-    Role.VIEWER: frozenset(_READ_POSTS),
+    Role.VIEWER: frozenset(_READ_POSTS | {"inbox.view_statistics"}),
 }
 
 # Roles whose accounts must have a second factor before they can do anything.

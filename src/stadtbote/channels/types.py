@@ -81,16 +81,34 @@ class OutboundMessage:
                     for r in self.menu.rows
                 ],
             }
+        if self.template is not None:
+            data["template"] = {
+                "name": self.template.name,
+                "language": self.template.language,
+                "parameters": list(self.template.parameters),
+                "quick_replies": list(self.template.quick_replies),
+            }
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any], tracker: str | None = None) -> OutboundMessage:
         menu = data.get("menu")
+        template = data.get("template")
         return cls(
             text=data["text"],
             buttons=tuple(Button(b["id"], b["title"]) for b in data.get("buttons", [])),
             menu=(
                 Menu(menu["button"], tuple(Row(**row) for row in menu["rows"])) if menu else None
+            ),
+            template=(
+                TemplateUse(
+                    template["name"],
+                    template["language"],
+                    tuple(template.get("parameters", ())),
+                    tuple(template.get("quick_replies", ())),
+                )
+                if template
+                else None
             ),
             preview_url=bool(data.get("preview_url", False)),
             tracker=tracker,

@@ -30,6 +30,7 @@ from stadtbote.channels.types import (
 from stadtbote.dialogue import outbox, summary, texts
 from stadtbote.dialogue.commands import Command, understand
 from stadtbote.dialogue.models import ReceivedMessage, Reply
+from stadtbote.inbox import intake
 from stadtbote.lib.ids import parse_id
 from stadtbote.polls import messages as polls
 from stadtbote.polls import voting
@@ -72,7 +73,7 @@ def handle(event: InboundEvent) -> None:
     elif isinstance(event, Choice):
         answer = _on_choice(subscriber, event)
     else:
-        answer = _on_other(subscriber)
+        answer = intake.on_message(subscriber, event)
     if answer is not None:
         outbox.queue_reply(subscriber, answer, in_reply_to=event.message_id)
 
@@ -111,7 +112,7 @@ def _first_time(event: CitizenMessage | Reaction, subscriber: Subscriber) -> boo
 def _on_text(subscriber: Subscriber, event: InboundText) -> OutboundMessage | None:
     match = understand(event.text)
     if match is None:
-        return _on_other(subscriber)
+        return intake.on_message(subscriber, event)
     if match.language and match.command is Command.START and subscriber.status != Status.ACTIVE:
         subscribers.set_language(subscriber, match.language)
     return _command(subscriber, match.command, event)
@@ -173,16 +174,6 @@ def _stop(subscriber: Subscriber, event: CitizenMessage) -> None:
         at=event.timestamp,
     )
     broadcasts.withdraw_queued(subscriber)
-
-
-def _on_other(subscriber: Subscriber) -> OutboundMessage:
-    # The inbox (citizen concerns) takes these; until then, an honest answer.
-    lang = subscriber.language
-    if subscriber.status == Status.ACTIVE:
-        return texts.received(lang)
-    if subscriber.status == Status.PENDING:
-        return texts.confirmation_question(lang)
-    return texts.not_subscribed(lang)
 
 
 def _on_choice(subscriber: Subscriber, event: Choice) -> OutboundMessage | None:

@@ -51,8 +51,13 @@ _WORDS: dict[str, dict[str, str]] = {
             "Sie sind nicht angemeldet. Schreiben Sie *Start*, um Nachrichten der Stadt zu bekommen."
         ),
         "received": (
-            "Danke für Ihre Nachricht! Auf Nachrichten können wir hier noch nicht persönlich "
-            "antworten. *Hilfe* zeigt, was geht. Im Notfall: 110 oder 112."
+            "Danke für Ihre Nachricht! Wir haben sie erhalten, und jemand aus der Verwaltung "
+            "antwortet Ihnen hier. Dies ist keine 24-Stunden-Hotline. Im Notfall: 110 oder 112."
+        ),
+        "received_stranger": (
+            "Danke für Ihre Nachricht! Wir haben sie erhalten, und jemand aus der Verwaltung "
+            "antwortet Ihnen hier. Dies ist keine 24-Stunden-Hotline. Im Notfall: 110 oder 112.\n\n"
+            "Nachrichten der Stadt bekommen: schreiben Sie *Start*."
         ),
         "help": (
             "So funktioniert der Service. Tippen Sie unten auf *Auswählen* "
@@ -141,8 +146,15 @@ _WORDS: dict[str, dict[str, str]] = {
         "unsubscribed": "You are unsubscribed and get no more messages. *Start* subscribes again.",
         "not_subscribed": "You are not subscribed. Write *Start* to get news from the city.",
         "received": (
-            "Thank you for your message! We cannot answer messages personally here yet. "
-            "*Help* shows what you can do. In an emergency: 110 or 112."
+            "Thank you for your message! We have received it, and someone from the city "
+            "administration will answer you here. This is not a 24-hour hotline. "
+            "In an emergency: 110 or 112."
+        ),
+        "received_stranger": (
+            "Thank you for your message! We have received it, and someone from the city "
+            "administration will answer you here. This is not a 24-hour hotline. "
+            "In an emergency: 110 or 112.\n\n"
+            "To get news from the city, write *Start*."
         ),
         "help": (
             "How this service works. Tap *Choose* below or write the word:\n"
@@ -253,6 +265,11 @@ def not_subscribed(language: str = "de") -> OutboundMessage:
 
 def received(language: str = "de") -> OutboundMessage:
     return _text(language, "received")
+
+
+def received_from_stranger(language: str = "de") -> OutboundMessage:
+    """The same, with how to subscribe, for someone who is not."""
+    return _text(language, "received_stranger")
 
 
 def saved(language: str = "de") -> OutboundMessage:
