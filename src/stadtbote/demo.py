@@ -13,6 +13,7 @@ from stadtbote.accounts.roles import Role
 from stadtbote.broadcasts import templates
 from stadtbote.broadcasts.models import Template
 from stadtbote.channels.types import TransportError
+from stadtbote.inbox import chat_templates
 from stadtbote.subscribers.models import District, Topic
 
 SEED_TOPICS = [
@@ -61,9 +62,25 @@ def register_poll_template() -> str:
     return _registered(POLL_TEMPLATE, POLL_TEMPLATE_BODY, buttons=["Abstimmen"])
 
 
-def _registered(name: str, body: str, buttons: list[str] | None = None) -> str:
+def register_inbox_templates() -> list[str]:
+    """The inbox's utility templates: "an answer is waiting" and "news about your report"
+    (inbox/chat_templates.py). Returns their states."""
+    return [
+        _registered(name, body, buttons, category=Template.Category.UTILITY)
+        for name, (body, buttons) in chat_templates.TEMPLATES.items()
+    ]
+
+
+def _registered(
+    name: str,
+    body: str,
+    buttons: list[str] | None = None,
+    category: str = Template.Category.MARKETING,
+) -> str:
     template, _ = Template.objects.get_or_create(
-        name=name, language="de", defaults={"body": body, "buttons": buttons or []}
+        name=name,
+        language="de",
+        defaults={"body": body, "buttons": buttons or [], "category": category},
     )
     if template.status in (Template.Status.DRAFT, Template.Status.PENDING):
         try:

@@ -30,7 +30,7 @@ from stadtbote.channels.types import (
 from stadtbote.dialogue import outbox, summary, texts
 from stadtbote.dialogue.commands import Command, understand
 from stadtbote.dialogue.models import ReceivedMessage, Reply
-from stadtbote.inbox import intake
+from stadtbote.inbox import chat_templates, intake, replying
 from stadtbote.lib.ids import parse_id
 from stadtbote.polls import messages as polls
 from stadtbote.polls import voting
@@ -68,6 +68,7 @@ def handle(event: InboundEvent) -> None:
         log.info("message for subscriber %s already handled", subscriber.pk)
         return
     subscribers.note_inbound(subscriber, event.timestamp)
+    replying.release_held(subscriber)  # their window is open again
     if isinstance(event, InboundText):
         answer = _on_text(subscriber, event)
     elif isinstance(event, Choice):
@@ -179,6 +180,8 @@ def _stop(subscriber: Subscriber, event: CitizenMessage) -> None:
 def _on_choice(subscriber: Subscriber, event: Choice) -> OutboundMessage | None:
     kind, _, value = event.choice_id.partition(":")
     lang = subscriber.language
+    if event.choice_id == chat_templates.SHOW_HELD:
+        return None  # the held answers went out in handle(); anyone may have some
     if kind == "subscription":
         return _on_confirmation(subscriber, event, confirmed=value == "confirm")
     if kind == "menu" and value in MENU_COMMANDS:

@@ -53,6 +53,7 @@ class Command(BaseCommand):
             _wait_for(f"{expected}/_emulator/health", emulator)
             demo.register_news_template()
             demo.register_poll_template()
+            demo.register_inbox_templates()
             self.stdout.write(
                 "\n".join(
                     [
