@@ -316,7 +316,7 @@ def _own_concern(subscriber: Subscriber, concern_id: int | None) -> Concern | No
 def _current(subscriber: Subscriber, at: datetime) -> ReportDraft | None:
     """The citizen's draft, locked for this message; a stale one is removed."""
     draft = (
-        ReportDraft.objects.select_for_update()
+        ReportDraft.objects.select_for_update(of=("self",))
         .select_related("category", "concern", "subscriber")
         .filter(subscriber=subscriber)
         .first()
