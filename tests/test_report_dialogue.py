@@ -299,6 +299,27 @@ def test_a_photo_sent_as_a_file_is_the_photo():
     assert draft().photo.kind == Message.Kind.DOCUMENT
 
 
+def test_several_photos_at_once_are_all_kept_and_answered_once():
+    report_until("photo")
+    first = photo(ALICE)
+    photo(ALICE)
+    photo(ALICE)
+    assert Reply.objects.filter(in_reply_to=first).count() == 1
+    assert Reply.objects.count() == 4  # list, place, photo question, description question
+    write(ALICE, "Drei Laternen aus")
+    concern = Concern.objects.get()
+    assert concern.photo.platform_id == first
+    assert concern.messages.filter(kind=Message.Kind.IMAGE).count() == 3
+
+
+def test_a_photo_after_ohne_foto_is_the_photo_after_all():
+    report_until("description")
+    photo(ALICE)
+    assert "Beschreiben Sie" in last_text() and not last_text().startswith("Bitte")
+    write(ALICE, "Laterne aus")
+    assert Concern.objects.get().photo is not None
+
+
 def test_a_category_typed_instead_of_picked_is_taken():
     write(ALICE, "Melden")
     write(ALICE, "müll")

@@ -121,8 +121,8 @@ def _on_text(subscriber: Subscriber, event: InboundText) -> OutboundMessage | No
 
 def _not_a_command(subscriber: Subscriber, event: CitizenMessage) -> OutboundMessage | None:
     """A step of a report under way or an addition to one; else a message for the inbox."""
-    answer = reporting.on_message(subscriber, event)
-    return answer if answer is not None else intake.on_message(subscriber, event)
+    taken = reporting.on_message(subscriber, event)
+    return taken.answer if taken is not None else intake.on_message(subscriber, event)
 
 
 def _command(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from stadtbote.channels.types import (
@@ -122,28 +123,35 @@ def on_choice(subscriber: Subscriber, event: Choice) -> OutboundMessage:
     return _question(draft)
 
 
-def on_message(subscriber: Subscriber, event: CitizenMessage) -> OutboundMessage | None:
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A message the report took, and the answer to it (None: nothing to say)."""
+
+    answer: OutboundMessage | None
+
+
+def on_message(subscriber: Subscriber, event: CitizenMessage) -> Taken | None:
     """A message that is not a command: a step of the report under way, an addition, or
     None when it has nothing to do with a report (the inbox's intake takes it then)."""
     draft = _current(subscriber, event.timestamp)
     if draft is None:
-        return _attach_by_reference(subscriber, event)
+        answer = _attach_by_reference(subscriber, event)
+        return Taken(answer) if answer is not None else None
     message = actions.record_inbound(subscriber, event)
-    lang = subscriber.language
     if isinstance(event, InboundText) and _is_cancel(event.text):
         draft.delete()
-        return say.cancelled(lang)
+        return Taken(say.cancelled(subscriber.language))
     match draft.step:
         case Step.CATEGORY:
-            return _at_category(draft, event)
+            return Taken(_at_category(draft, event))
         case Step.LOCATION:
-            return _at_location(draft, event, message)
+            return Taken(_at_location(draft, event, message))
         case Step.PHOTO:
-            return _at_photo(draft, event, message)
+            return Taken(_at_photo(draft, event, message))
         case Step.DESCRIPTION:
-            return _at_description(draft, event, message)
+            return Taken(_at_description(draft, event, message))
         case Step.ADDING:
-            return _at_adding(draft, event, message)
+            return Taken(_at_adding(draft, event, message))
     raise AssertionError(f"unknown step {draft.step}")
 
 
@@ -194,9 +202,19 @@ def _at_photo(draft: ReportDraft, event: CitizenMessage, message: Message) -> Ou
     return _question(draft, hint=say.photo_hint(draft.subscriber.language))
 
 
-def _at_description(draft: ReportDraft, event: CitizenMessage, message: Message) -> OutboundMessage:
+def _at_description(
+    draft: ReportDraft, event: CitizenMessage, message: Message
+) -> OutboundMessage | None:
     if isinstance(event, InboundText) and _has_words(event.text):
         return _finish(draft, event.text, message)
+    if _is_photo(event):
+        # Several photos sent at once: the first is the report's photo, the others come
+        # along (they are the report's messages) without an answer each.
+        if draft.photo_id is not None:
+            return None
+        draft.photo = message
+        _touch(draft, event.timestamp)
+        return _question(draft)
     return _question(draft, hint=say.description_hint(draft.subscriber.language))
 
 
