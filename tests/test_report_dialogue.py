@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from typing import Any
@@ -521,6 +524,16 @@ def test_malformed_city_bounds_fail_loudly(bounds):
         pytest.raises(ImproperlyConfigured, match="CITY_BOUNDS"),
     ):
         geo.bounds()
+
+
+def test_a_malformed_city_bounds_stops_the_start(tmp_path):
+    env = {**os.environ, "STADTBOTE_DATA_DIR": str(tmp_path), "STADTBOTE_CITY_BOUNDS": "8,50,9"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "stadtbote.cli", "check"], env=env, capture_output=True, check=False
+    )
+    assert result.returncode != 0
+    assert b"STADTBOTE_CITY_BOUNDS must be 'south,west,north,east'" in result.stderr
 
 
 def test_city_bounds_are_read():
