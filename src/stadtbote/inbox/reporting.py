@@ -61,6 +61,13 @@ _WORDS_ONLY = re.compile(r"[^\w]+", re.UNICODE)
 # --- entry points, called by the chat router ------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A message the report took, and the answer to it (None: nothing to say)."""
+
+    answer: OutboundMessage | None
+
+
 def start(subscriber: Subscriber, event: CitizenMessage) -> OutboundMessage:
     """A new report: any draft before is dropped, and the category list is asked."""
     lang = subscriber.language
@@ -112,6 +119,7 @@ def on_choice(subscriber: Subscriber, event: Choice) -> OutboundMessage:
     if action == "page" and draft.step == Step.CATEGORY:
         page = parse_id(value)
         if page is not None and page >= 1:
+            _touch(draft, event.timestamp)
             return say.category_question(lang, _categories(), min(page, 100))
     if action == "skip" and draft.step == Step.PHOTO:
         draft.step = Step.DESCRIPTION
@@ -121,13 +129,6 @@ def on_choice(subscriber: Subscriber, event: Choice) -> OutboundMessage:
         log.info("unknown report choice from subscriber %s", subscriber.pk)
     # An old button of an earlier step, or one that does not exist: ask what is asked now.
     return _question(draft)
-
-
-@dataclass(frozen=True, slots=True)
-class Taken:
-    """A message the report took, and the answer to it (None: nothing to say)."""
-
-    answer: OutboundMessage | None
 
 
 def on_message(subscriber: Subscriber, event: CitizenMessage) -> Taken | None:
