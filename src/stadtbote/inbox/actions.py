@@ -46,8 +46,8 @@ def conversation_of(subscriber: Subscriber) -> Conversation:
 
 def clip(text: str) -> str:
     """What is kept of a text: WhatsApp's own limit, so nothing a phone sends is cut, and a
-    forged oversized body cannot fill the database."""
-    return text[:TEXT_MAX]
+    forged oversized body cannot fill the database. NUL goes: PostgreSQL refuses it in text."""
+    return text.replace("\x00", "")[:TEXT_MAX]
 
 
 def record_inbound(subscriber: Subscriber, event: CitizenMessage) -> Message:
@@ -120,7 +120,7 @@ def create_concern(
             description=clip(description),
             latitude=latitude,
             longitude=longitude,
-            address=address[:255],
+            address=clip(address)[:255],
             district=district,
             photo=photo,
             media_url=media_url,
