@@ -6,3 +6,13 @@ class InboxConfig(AppConfig):
     name = "stadtbote.inbox"
     verbose_name = _("inbox")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The Open311 forwarder's jobs live below the app, where huey's discovery of
+        # `<app>.tasks` does not look: imported here, the worker knows them.
+        from stadtbote.inbox import signals
+        from stadtbote.inbox.open311 import forwarder, tasks  # noqa: F401
+
+        signals.concern_created.connect(
+            forwarder.on_concern_created, dispatch_uid="open311-forward"
+        )
