@@ -728,9 +728,33 @@ def test_descriptions_are_escaped_in_xml_and_kept_exactly(client, keys):
 
 
 def test_characters_xml_cannot_carry_are_dropped_not_fatal(client, keys):
-    concern = chat_concern(description="Klingel\x07 kaputt\x00\x1b")
+    concern = chat_concern(description="Klingel\x07 kaputt\x1b")
     xml = get(client, f"requests/{concern.reference}.xml", api_key=keys["reader"]).content
     assert ET.fromstring(xml).findtext("request/description") == "Klingel kaputt"
+
+
+def test_control_characters_sent_by_a_client_are_not_stored(client, keys):
+    body = valid(keys["agent"], description="Ampel\x00 aus\x07", address_string="Weg\x00 1")
+    assert post(client, "requests.json", body).status_code == 200
+    concern = Concern.objects.get()
+    assert (concern.description, concern.address) == ("Ampel aus", "Weg 1")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["services/muell%00.json", "requests/M-2026-00001%00.json", "requests/%00.xml"],
+)
+def test_a_nul_in_an_identifier_is_simply_not_found(client, keys, path):
+    chat_concern()
+    refused(client.get(f"{BASE}/{path}", {"api_key": keys["reader"]}), 404)
+
+
+def test_a_nul_in_a_filter_is_harmless(client, keys):
+    chat_concern()
+    response = get(client, "requests.json", api_key=keys["reader"], service_code="muell\x00")
+    assert response.status_code == 200 and response.json() == []
+    response = get(client, "requests.json", api_key=keys["reader"], service_request_id="\x00")
+    assert response.status_code == 200
 
 
 def _aged(concern: Concern, days: float) -> Concern:

@@ -37,6 +37,9 @@ STATUSES = ("open", "closed")
 # A plain decimal number: float() would also take "nan", "inf" and "1_0".
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Control characters other than tab and line breaks: no report needs them, XML cannot carry
+# most of them and PostgreSQL refuses NUL in text outright.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _media_url = URLValidator(schemes=["http", "https"])
 # Parameters that name one value each: given twice, which one did the client mean?
 SINGLE = (
@@ -50,6 +53,16 @@ SINGLE = (
     "description",
     "media_url",
 )
+
+
+def value(params: QueryDict, name: str) -> str:
+    """A parameter as text to keep: control characters removed, spaces around trimmed."""
+    return _CONTROL.sub("", params.get(name, "")).strip()
+
+
+def is_clean(text: str) -> bool:
+    """Whether an identifier from the path can name anything here."""
+    return not _CONTROL.search(text)
 
 
 class Refused(Exception):
@@ -84,7 +97,7 @@ class Query:
 def check_jurisdiction(params: QueryDict) -> None:
     """One jurisdiction is served; a client may name it, and must name it right. Unset in
     the settings: whatever a client sends is taken as meaning this one."""
-    given = params.get("jurisdiction_id", "").strip()
+    given = value(params, "jurisdiction_id")
     ours = settings.OPEN311_JURISDICTION
     if ours and given and given != ours:
         raise Refused(404, "jurisdiction_id was not found.")
@@ -113,7 +126,7 @@ def new_request(params: QueryDict) -> NewRequest:
     problems: list[str] = []
     _single(params, problems)
 
-    lat_raw, long_raw = params.get("lat", ""), params.get("long", "")
+    lat_raw, long_raw = value(params, "lat"), value(params, "long")
     latitude = longitude = None
     if lat_raw.strip() or long_raw.strip():
         if not (lat_raw.strip() and long_raw.strip()):
@@ -121,8 +134,8 @@ def new_request(params: QueryDict) -> NewRequest:
         else:
             latitude = _coordinate(lat_raw, "lat", 90, problems)
             longitude = _coordinate(long_raw, "long", 180, problems)
-    address = params.get("address_string", "").strip()
-    address_id = params.get("address_id", "").strip()
+    address = value(params, "address_string")
+    address_id = value(params, "address_id")
     if len(address) > ADDRESS_MAX:
         problems.append(f"address_string may have at most {ADDRESS_MAX} characters.")
     if len(address_id) > ADDRESS_ID_MAX:
@@ -133,11 +146,11 @@ def new_request(params: QueryDict) -> NewRequest:
         # No address register here: the identifier is kept where staff will see it.
         address = f"address_id {address_id}"
 
-    description = params.get("description", "").strip()
+    description = value(params, "description")
     if len(description) > DESCRIPTION_MAX:
         problems.append(f"description may have at most {DESCRIPTION_MAX} characters.")
 
-    media_url = params.get("media_url", "").strip()
+    media_url = value(params, "media_url")
     if media_url:
         try:
             if len(media_url) > MEDIA_URL_MAX:
@@ -148,7 +161,7 @@ def new_request(params: QueryDict) -> NewRequest:
                 f"media_url must be an http or https URL of at most {MEDIA_URL_MAX} characters."
             )
 
-    code = params.get("service_code", "").strip()
+    code = value(params, "service_code")
     if not code:
         problems.append("service_code was not provided.")
     if problems:
@@ -169,7 +182,10 @@ def new_request(params: QueryDict) -> NewRequest:
 def _listed(params: QueryDict, name: str) -> tuple[str, ...]:
     """A comma-separated parameter that may also be declared several times."""
     return tuple(
-        part.strip() for raw in params.getlist(name) for part in raw.split(",") if part.strip()
+        part.strip()
+        for raw in params.getlist(name)
+        for part in _CONTROL.sub("", raw).split(",")
+        if part.strip()
     )
 
 
@@ -201,8 +217,8 @@ def query(params: QueryDict, now: datetime) -> Query:
     statuses = _listed(params, "status")
     if any(s not in STATUSES for s in statuses):
         problems.append("status must be open or closed (or both, comma separated).")
-    start = _moment(params.get("start_date", ""), "start_date", problems)
-    end = _moment(params.get("end_date", ""), "end_date", problems)
+    start = _moment(value(params, "start_date"), "start_date", problems)
+    end = _moment(value(params, "end_date"), "end_date", problems)
     if problems:
         raise Refused(400, *problems)
     if references:

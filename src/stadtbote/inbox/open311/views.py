@@ -90,7 +90,9 @@ def services(request: HttpRequest, fmt: str, params: QueryDict) -> HttpResponse:
 def service_definition(
     request: HttpRequest, fmt: str, params: QueryDict, code: str
 ) -> HttpResponse:
-    category = service_requests.offered().filter(service_code=code).first()
+    category = None
+    if parsing.is_clean(code):  # a NUL would not even reach PostgreSQL
+        category = service_requests.offered().filter(service_code=code).first()
     if category is None:
         raise Refused(404, "service_code was not found.")
     return formats.render(fmt, "service_definition", service_requests.definition(category))
@@ -118,7 +120,7 @@ def request_detail(
     request: HttpRequest, fmt: str, params: QueryDict, reference: str
 ) -> HttpResponse:
     access.key_holder(request, params, access.READ)
-    concern = service_requests.by_reference(reference)
+    concern = service_requests.by_reference(reference) if parsing.is_clean(reference) else None
     if concern is None:
         raise Refused(404, "service_request_id was not found.")
     # A list of one, as the spec has it.
