@@ -858,3 +858,18 @@ def test_an_open311_client_creates_and_reads_the_same_concern_over_http(
         (mine,) = http.get(f"/requests/{reference}.json", params={"api_key": key}).json()
         assert mine["description"] == "Sperrmüll am Weg"
         assert mine["service_code"] == "muell"
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=xyz"]
+)
+def test_a_broken_multipart_body_is_400(client, keys, content_type):
+    response = client.post(f"{BASE}/requests.json", data=b"--nonsense", content_type=content_type)
+    # Unreadable, or read as empty (then the key is missing first).
+    assert response.status_code in (400, 403)
+    assert errors_of(response)
+    assert not Concern.objects.exists()
+
+
+def test_a_multipart_form_is_taken_too(client, keys):
+    assert client.post(f"{BASE}/requests.xml", valid(keys["agent"])).status_code == 200

@@ -221,6 +221,21 @@ def test_a_new_chat_concern_is_queued_with_its_id_only(remote, django_capture_on
     assert fresh(concern).forwarding == Forwarding.SENT
 
 
+def test_a_queue_that_cannot_be_reached_does_not_fail_the_report(
+    remote, django_capture_on_commit_callbacks, monkeypatch
+):
+    def unreachable(concern_id: int) -> None:
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(tasks, "forward_concern", unreachable)
+    active_subscriber(ALICE)
+    with django_capture_on_commit_callbacks(execute=True):
+        concern = chat_concern()
+    assert fresh(concern).forwarding == Forwarding.PENDING
+    # The minute's sweep sends it all the same.
+    assert forwarder.send_due() == 1
+
+
 def test_concerns_from_open311_are_not_forwarded_back(remote):
     concern = actions.create_concern(
         category=Category.objects.get(service_code="muell"),

@@ -83,7 +83,9 @@ def on_concern_created(sender: Any, concern: Concern, **_: Any) -> None:
     )
     concern.forwarding, concern.forward_next_at = Forwarding.PENDING, now
     concern_id = concern.pk
-    transaction.on_commit(lambda: _queue(concern_id))
+    # robust: a queue that cannot be reached must not fail the citizen's report; the
+    # minute's sweep sends it all the same.
+    transaction.on_commit(lambda: _queue(concern_id), robust=True)
 
 
 def _queue(concern_id: int) -> None:
@@ -226,7 +228,13 @@ def forward(
     ).update(forward_next_at=now + CLAIM)
     if not claimed:
         return None
-    concern = Concern.objects.select_related("category", "district", "photo").get(pk=concern_id)
+    concern = (
+        Concern.objects.select_related("category", "district", "photo")
+        .filter(pk=concern_id)
+        .first()
+    )
+    if concern is None:  # erased meanwhile
+        return None
     if client is None:
         with _client() as own:
             outcome = _post(concern, own)
@@ -321,8 +329,10 @@ def _pull(concerns: Sequence[Concern], client: httpx.Client, now: datetime) -> b
         return False
     payload = _json(response)
     if response.status_code != 200 or not isinstance(payload, list):
+        # Whatever it is (down, a wrong key, not Open311 at all), the next batch would get
+        # the same: the rest wait for their next turn.
         log.warning("open311 status pull HTTP %s", response.status_code)
-        return response.status_code < 500
+        return False
     for entry in payload:
         if not isinstance(entry, dict):
             continue

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
@@ -73,6 +74,8 @@ def _form(request: HttpRequest) -> QueryDict:
         raise Refused(413, f"The request body may have at most {BODY_MAX // 1024} KB.") from None
     except TooManyFieldsSent:
         raise Refused(400, "Too many parameters.") from None
+    except MultiPartParserError:
+        raise Refused(400, "The multipart body could not be read.") from None
 
 
 @endpoint("GET")
