@@ -253,7 +253,7 @@ def test_the_specs_json_examples_render_as_its_xml_examples(root, as_json, as_xm
 
 
 @pytest.fixture
-def keys(people, django_user_model):
+def keys(people):
     """API tokens: an agent's (reads and creates), the same agent's read-only one, and a
     viewer's (may neither)."""
     return {
