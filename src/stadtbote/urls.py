@@ -29,6 +29,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("redaktion/", include("stadtbote.newsroom.urls")),
     path("api/v1/", api.urls),
+    # Open311 GeoReport v2, for the city's defect-reporting and other systems.
+    path("open311/v2/", include("stadtbote.inbox.open311.urls")),
     path("webhooks/whatsapp", webhook, name="whatsapp-webhook"),
     path("health", health),
     path("datenschutz/", privacy_notice, name="privacy-notice"),

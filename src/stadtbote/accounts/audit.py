@@ -54,7 +54,7 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def _entry_point(path: str) -> str:
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/open311/")):
         return "api"
     if path.startswith("/admin/"):
         return "admin"

@@ -10,7 +10,14 @@ class InboxConfig(AppConfig):
     def ready(self) -> None:
         from stadtbote.inbox import geo, notify, signals
 
+        # The Open311 forwarder's jobs live below the app, where huey's discovery of
+        # `<app>.tasks` does not look: imported here, the worker knows them.
+        from stadtbote.inbox.open311 import forwarder, tasks  # noqa: F401
+
         geo.bounds()  # a malformed STADTBOTE_CITY_BOUNDS stops the start, not the first report
         signals.concern_status_changed.connect(
             notify.on_status_changed, dispatch_uid="inbox-notify-citizen"
+        )
+        signals.concern_created.connect(
+            forwarder.on_concern_created, dispatch_uid="open311-forward"
         )

@@ -229,6 +229,9 @@ class Concern(models.Model):
     forward_error = models.CharField(max_length=200, blank=True, editable=False)
     external_id = models.CharField(_("ID in the receiving system"), max_length=100, blank=True)
     external_token = models.CharField(max_length=100, blank=True, editable=False)
+    # The receiving system's last Open311 status (open/closed): a concern is reopened only
+    # when that system reopens it, not because a staff member here resolved it first.
+    external_status = models.CharField(max_length=10, blank=True, editable=False)
     external_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
