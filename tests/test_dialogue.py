@@ -155,7 +155,10 @@ def test_other_text_from_a_stranger_lands_in_the_inbox_with_a_hint_to_send_start
 
     receive(client, text_message(ALICE, "Wann fährt der Bus?"))
     assert replies() == [texts.received_from_stranger().text]
-    assert list(Message.objects.values_list("direction", "text")) == [("in", "Wann fährt der Bus?")]
+    assert list(Message.objects.values_list("direction", "text")) == [
+        ("in", "Wann fährt der Bus?"),
+        ("auto", texts.received_from_stranger().text),  # staff see what the citizen was told
+    ]
 
 
 def test_no_phone_number_is_stored_in_clear(client):
