@@ -1,7 +1,7 @@
 """Office hours on the city's wall clock: the weekly spans, the state's public holidays, the
 extra closed days and the holidays opened after all; and the sentence a citizen reads.
 
-The installation's seeded hours are used: Monday to Thursday 8–16, Friday 8–12."""
+The installation's seeded hours are used: Monday to Thursday 8 to 16, Friday 8 to 12."""
 
 from __future__ import annotations
 
