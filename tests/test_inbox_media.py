@@ -157,9 +157,9 @@ def test_a_media_id_the_emulator_does_not_know_fails_and_the_message_stays(media
 
 def test_a_wrong_token_is_tried_again(settings):
     message = pending("123")
-    with emulator_server():
-        with override_settings(WHATSAPP={**settings.WHATSAPP, "ACCESS_TOKEN": "wrong"}):
-            result = media.download(message.pk)
+    wrong = {**settings.WHATSAPP, "ACCESS_TOKEN": "wrong"}
+    with emulator_server(), override_settings(WHATSAPP=wrong):
+        result = media.download(message.pk)
     assert result.outcome is media.Outcome.RETRY
 
 
@@ -200,7 +200,7 @@ def _handler(graph: Graph) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 -- http.server's name
+        def do_GET(self) -> None:
             graph.requests.append((self.path, self.headers.get("Authorization", "")))
             path = self.path.split("?")[0]
             key = path.rsplit("/", 1)[-1]
