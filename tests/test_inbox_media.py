@@ -157,10 +157,14 @@ def test_a_media_id_the_emulator_does_not_know_fails_and_the_message_stays(media
 
 def test_a_wrong_token_is_tried_again(settings):
     message = pending("123")
-    wrong = {**settings.WHATSAPP, "ACCESS_TOKEN": "wrong"}
-    with emulator_server(), override_settings(WHATSAPP=wrong):
-        result = media.download(message.pk)
-    assert result.outcome is media.Outcome.RETRY
+    with emulator_server() as emulator:
+        media_id = emulator.state.media.add(JPEG, "image/jpeg")
+        Message.objects.filter(pk=message.pk).update(media_id=media_id)
+        wrong = {**settings.WHATSAPP, "ACCESS_TOKEN": "wrong"}  # the emulator's address
+        with override_settings(WHATSAPP=wrong):
+            assert media.download(message.pk).outcome is media.Outcome.RETRY
+        # The token renewed: the next try succeeds.
+        assert media.download(message.pk).outcome is media.Outcome.STORED
 
 
 # A server that fails ------------------------------------------------------------------------
