@@ -412,3 +412,13 @@ def test_the_sweep_takes_up_downloads_whose_job_was_lost(queued):
     assert queued == [lost.pk]
     assert fresh.pk not in media.overdue(now + timedelta(minutes=4))
     assert fresh.pk in media.overdue(now + timedelta(minutes=6))
+
+
+def test_a_download_pending_for_a_day_is_given_up(queued):
+    now = timezone.now()
+    stale = pending("a")
+    Message.objects.filter(pk=stale.pk).update(created_at=now - timedelta(days=2))
+    assert media.overdue(now) == []  # the sweep looks back one day only
+    assert media.give_up(now) == 1
+    stale.refresh_from_db()
+    assert stale.media_state == State.FAILED

@@ -148,3 +148,12 @@ def test_a_stored_file_missing_on_disk_is_marked_deleted(run, media_dir):
 def test_no_media_directory_yet(run, media_dir):
     assert not media_dir.exists()
     assert run().deleted_orphan_files == 0
+
+
+def test_a_download_pending_for_days_is_given_up(run):
+    alice = active_subscriber(ALICE)
+    stuck = message(alice, "Foto", at=ago(2))
+    Message.objects.filter(pk=stuck.pk).update(media_state=Message.MediaState.PENDING)
+    assert run().abandoned_downloads == 1
+    stuck.refresh_from_db()
+    assert stuck.media_state == Message.MediaState.FAILED

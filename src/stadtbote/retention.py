@@ -42,6 +42,7 @@ class RetentionReport:
     deleted_conversations: int = 0
     anonymised_concerns: int = 0
     deleted_orphan_files: int = 0
+    abandoned_downloads: int = 0
 
 
 def apply_retention() -> RetentionReport:
@@ -81,5 +82,6 @@ def apply_retention() -> RetentionReport:
     report.deleted_conversations = kept.conversations
     report.anonymised_concerns = kept.concerns
     report.deleted_orphan_files = kept.orphan_files
+    report.abandoned_downloads = kept.abandoned_downloads
     log.info("retention applied: %s", asdict(report))
     return report

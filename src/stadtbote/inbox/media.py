@@ -47,6 +47,9 @@ BACKOFF_SECONDS = (60, 4 * 60, 15 * 60, 30 * 60)
 # A pending download this long past its due time lost its job (a worker died): the sweep
 # takes it up.
 SWEEP_GRACE = timedelta(minutes=5)
+# A download still pending after this long is given up (the nightly retention run marks it
+# FAILED); the sweep looks no further back, so it reads a day of messages, not a month.
+GIVE_UP = timedelta(days=1)
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 CHUNK = 64 * 1024
 PART_SUFFIX = ".part"
@@ -266,6 +269,15 @@ def _matches(expected: object, actual: bytes) -> bool:
 def overdue(now: datetime) -> list[int]:
     """Pending downloads whose job was lost: past their next attempt by SWEEP_GRACE."""
     rows = Message.objects.filter(
-        media_state=State.PENDING, created_at__lt=now - SWEEP_GRACE
+        media_state=State.PENDING,
+        created_at__gte=now - GIVE_UP,
+        created_at__lt=now - SWEEP_GRACE,
     ).values_list("pk", "created_at", "media_attempts")
     return [pk for pk, created_at, attempts in rows if due_at(created_at, attempts) < now]
+
+
+def give_up(now: datetime) -> int:
+    """Marks downloads pending for longer than GIVE_UP as failed; returns how many."""
+    return Message.objects.filter(media_state=State.PENDING, created_at__lt=now - GIVE_UP).update(
+        media_state=State.FAILED
+    )

@@ -12,7 +12,8 @@ After RETENTION_MESSAGES_DAYS:
   conversation;
 - files in the media directory that no message names (left by a crash between deleting a row
   and its file, or by a download whose row went meanwhile) go as well; a stored file that has
-  disappeared from disk is marked DELETED on its row, so staff see why there is none.
+  disappeared from disk is marked DELETED on its row, so staff see why there is none;
+- a download still pending after media.GIVE_UP (a day) is marked FAILED.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class InboxRetention:
     conversations: int = 0
     concerns: int = 0
     orphan_files: int = 0
+    abandoned_downloads: int = 0
 
 
 def apply(now: datetime, keep: timedelta) -> InboxRetention:
@@ -48,6 +50,7 @@ def apply(now: datetime, keep: timedelta) -> InboxRetention:
     report.conversations = _delete_empty_conversations(cutoff)
     report.concerns = _anonymise_concerns(cutoff)
     report.orphan_files = remove_orphans(now)
+    report.abandoned_downloads = media.give_up(now)
     return report
 
 
