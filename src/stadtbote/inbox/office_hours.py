@@ -146,9 +146,10 @@ _RELATIVE = {"de": ("heute", "morgen"), "en": ("today", "tomorrow")}
 
 
 def _clock(moment: datetime, language: str) -> str:
+    hours_minutes = f"{moment.hour}:{moment.minute:02d}"
     if language == "de":
-        return f"{moment.hour} Uhr" if moment.minute == 0 else f"{moment:%-H:%M} Uhr"
-    return f"{moment:%-H:%M}"
+        return f"{moment.hour} Uhr" if moment.minute == 0 else f"{hours_minutes} Uhr"
+    return hours_minutes
 
 
 def _day(day: date, today: date, language: str) -> str:
