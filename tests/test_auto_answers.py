@@ -59,14 +59,12 @@ def test_outside_office_hours_the_acknowledgement_says_when_someone_answers(clie
     active_subscriber()
     say(client, "Die Laterne vor Nr. 5 ist aus.")
     say(client, "Schon seit Tagen.")
-    assert replies() == [
-        ACK + "\n\nWir sind gerade nicht im Dienst und antworten ab morgen, 8 Uhr."
-    ]
+    assert replies() == [ACK + "\n\nGerade ist niemand im Dienst. Wir antworten ab morgen, 8 Uhr."]
     # The next evening, still unanswered: the notice once more, with a thank-you of its own.
     clock.set("2026-11-25 19:45")
     say(client, "Noch immer aus.")
     assert replies()[1:] == [
-        "Danke für Ihre Nachricht! Wir sind gerade nicht im Dienst und antworten ab morgen, 8 Uhr."
+        "Danke für Ihre Nachricht! Gerade ist niemand im Dienst. Wir antworten ab morgen, 8 Uhr."
     ]
 
 
@@ -77,7 +75,7 @@ def test_friday_afternoon_in_english_names_monday(client, clock):
     say(client, "The bin was not emptied.")
     assert replies() == [
         texts.received("en").text
-        + "\n\nWe are out of office right now and will answer from Monday at 8:00."
+        + "\n\nNobody is on duty right now. We will answer from Monday at 8:00."
     ]
 
 
@@ -107,7 +105,7 @@ def test_an_emergency_gets_the_hint_first_in_one_message_even_in_office_hours(cl
     say(client, "Jetzt ein Unfall an der Kreuzung, jemand ist verletzt")
     assert replies()[1] == (
         HINT + "\n\nDanke für Ihre Nachricht! "
-        "Wir sind gerade nicht im Dienst und antworten ab morgen, 8 Uhr."
+        "Gerade ist niemand im Dienst. Wir antworten ab morgen, 8 Uhr."
     )
 
 
@@ -242,3 +240,27 @@ def test_what_looks_like_an_emergency(text):
 )
 def test_what_does_not(text):
     assert not emergency.looks_like_emergency(text)
+
+
+def test_without_a_next_opening_in_sight_as_soon_as_possible(client, clock, monkeypatch):
+    from stadtbote.inbox import office_hours
+    from stadtbote.inbox.models import OfficeHours
+
+    monkeypatch.setattr(office_hours, "LOOKAHEAD_DAYS", 3)
+    OfficeHours.objects.exclude(weekday=0).delete()  # Mondays only, five days away
+    clock.set("2026-11-24 10:00")
+    active_subscriber()
+    say(client, "Eine Frage")
+    assert replies() == [
+        ACK + "\n\nGerade ist niemand im Dienst. Wir antworten so bald wie möglich."
+    ]
+
+
+def test_without_office_hours_no_away_notice(client, clock):
+    from stadtbote.inbox.models import OfficeHours
+
+    OfficeHours.objects.all().delete()
+    clock.set("2026-11-29 03:00")  # a Sunday night
+    active_subscriber()
+    say(client, "Eine Frage")
+    assert replies() == [ACK]

@@ -15,8 +15,8 @@ _WORDS: dict[str, dict[str, str]] = {
             "gelesen."
         ),
         "thanks": "Danke für Ihre Nachricht!",
-        "away": "Wir sind gerade nicht im Dienst und antworten ab {when}.",
-        "away_unknown": "Wir sind gerade nicht im Dienst und antworten so bald wie möglich.",
+        "away": "Gerade ist niemand im Dienst. Wir antworten ab {when}.",
+        "away_unknown": "Gerade ist niemand im Dienst. Wir antworten so bald wie möglich.",
         "flood": (
             "Wir haben Ihre Nachrichten erhalten und lesen alle; bitte haben Sie etwas Geduld."
         ),
@@ -27,8 +27,8 @@ _WORDS: dict[str, dict[str, str]] = {
             "(police). This chat is not an emergency line and is not read around the clock."
         ),
         "thanks": "Thank you for your message!",
-        "away": "We are out of office right now and will answer from {when}.",
-        "away_unknown": "We are out of office right now and will answer as soon as we can.",
+        "away": "Nobody is on duty right now. We will answer from {when}.",
+        "away_unknown": "Nobody is on duty right now. We will answer as soon as we can.",
         "flood": ("We have received your messages and will read all of them; please bear with us."),
     },
 }
