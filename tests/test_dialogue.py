@@ -29,6 +29,15 @@ def no_immediate_sending(monkeypatch):
     monkeypatch.setattr("stadtbote.dialogue.outbox.transaction.on_commit", lambda fn: None)
 
 
+@pytest.fixture
+def always_open():
+    """No office hours: the acknowledgement alone, at any hour the suite runs (what is said
+    outside office hours is tests/test_auto_answers.py's)."""
+    from stadtbote.inbox.models import OfficeHours
+
+    OfficeHours.objects.all().delete()
+
+
 def receive(client, payload) -> None:
     assert post_webhook(client, compact(payload)).status_code == 200
     tasks.apply_inbound_once()
@@ -139,12 +148,17 @@ def test_a_failing_handler_marks_the_webhook_and_rolls_back_its_effects(client, 
     assert not Subscriber.objects.exists()
 
 
-def test_other_text_from_a_stranger_lands_in_the_inbox_with_a_hint_to_send_start(client):
+def test_other_text_from_a_stranger_lands_in_the_inbox_with_a_hint_to_send_start(
+    client, always_open
+):
     from stadtbote.inbox.models import Message
 
     receive(client, text_message(ALICE, "Wann fährt der Bus?"))
     assert replies() == [texts.received_from_stranger().text]
-    assert list(Message.objects.values_list("direction", "text")) == [("in", "Wann fährt der Bus?")]
+    assert list(Message.objects.values_list("direction", "text")) == [
+        ("in", "Wann fährt der Bus?"),
+        ("auto", texts.received_from_stranger().text),  # staff see what the citizen was told
+    ]
 
 
 def test_no_phone_number_is_stored_in_clear(client):
@@ -155,7 +169,7 @@ def test_no_phone_number_is_stored_in_clear(client):
     assert subscriber.phone == ALICE
 
 
-def test_a_photo_from_a_subscriber_is_answered_once(client):
+def test_a_photo_from_a_subscriber_is_answered_once(client, always_open):
     from tests.helpers import envelope, wamid
 
     active_subscriber()

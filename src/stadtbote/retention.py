@@ -17,6 +17,7 @@ from stadtbote.accounts import lockout
 from stadtbote.channels import inbound
 from stadtbote.channels.models import StatusEvent
 from stadtbote.dialogue.models import ReceivedMessage, Reply
+from stadtbote.inbox import retention as inbox
 from stadtbote.polls import retention as polls
 from stadtbote.subscribers import actions as subscribers
 from stadtbote.subscribers.models import Subscriber
@@ -37,6 +38,11 @@ class RetentionReport:
     deleted_goodbyes: int = 0
     deleted_login_failures: int = 0
     anonymised_polls: int = 0
+    deleted_inbox_messages: int = 0
+    deleted_conversations: int = 0
+    anonymised_concerns: int = 0
+    deleted_orphan_files: int = 0
+    abandoned_downloads: int = 0
 
 
 def apply_retention() -> RetentionReport:
@@ -71,5 +77,11 @@ def apply_retention() -> RetentionReport:
     report.anonymised_polls = polls.anonymise_closed_polls(
         timedelta(days=settings.RETENTION_VOTES_DAYS)
     )
+    kept = inbox.apply(now, timedelta(days=settings.RETENTION_MESSAGES_DAYS))
+    report.deleted_inbox_messages = kept.messages
+    report.deleted_conversations = kept.conversations
+    report.anonymised_concerns = kept.concerns
+    report.deleted_orphan_files = kept.orphan_files
+    report.abandoned_downloads = kept.abandoned_downloads
     log.info("retention applied: %s", asdict(report))
     return report

@@ -233,6 +233,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "huey": {"level": "WARNING"},
+        # httpx logs every request's URL at INFO; a media download URL is a credential.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 

@@ -1,23 +1,31 @@
 """Where the chat router hands over what is not a command: into the citizen's conversation,
-and the answer the citizen gets."""
+and the automatic answer the citizen gets (auto_answers.py)."""
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from stadtbote.channels.types import CitizenMessage, OutboundMessage
-from stadtbote.dialogue import texts
-from stadtbote.inbox import actions
+from stadtbote.inbox import actions, auto_answers
+from stadtbote.inbox.models import Conversation
 from stadtbote.subscribers.models import Subscriber
 
 
 def on_message(subscriber: Subscriber, event: CitizenMessage) -> OutboundMessage | None:
-    """Stores the message for staff. The first message of a conversation that waits for an
-    answer is acknowledged; later ones are not, so a citizen who writes five lines does not
-    get five answers."""
-    conversation = actions.conversation_of(subscriber)
-    acknowledge = conversation.awaiting_since is None
-    actions.record_inbound(subscriber, event)
-    if not acknowledge:
-        return None
-    if subscriber.status == Subscriber.Status.ACTIVE:
-        return texts.received(subscriber.language)
-    return texts.received_from_stranger(subscriber.language)
+    """Stores the message for staff and queues the automatic answer itself (it is kept in the
+    conversation with its send record), so the router has nothing left to send: None.
+
+    The conversation row is locked first: two workers applying two messages of one citizen
+    at once must not both give the once-per-period answers.
+    """
+    with transaction.atomic():
+        conversation = actions.conversation_of(subscriber)
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        # Only the first message awaiting an answer is acknowledged, so a citizen who writes
+        # five lines does not get five answers.
+        first = conversation.awaiting_since is None
+        message = actions.record_inbound(subscriber, event)
+        auto_answers.answer(
+            subscriber, conversation, message, first=first, in_reply_to=event.message_id
+        )
+    return None
