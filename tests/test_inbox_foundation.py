@@ -230,4 +230,4 @@ def test_a_concern_gets_a_reference_number_and_a_history(django_user_model):
 def test_a_nul_character_is_dropped_so_postgresql_stores_the_message(client):
     active_subscriber()
     receive(client, text_message(ALICE, "Loch\x00 in der Straße"))
-    assert Message.objects.get().text == "Loch in der Straße"
+    assert Message.objects.get(direction="in").text == "Loch in der Straße"

@@ -88,8 +88,12 @@ def test_an_open_concern_keeps_its_messages_and_its_conversation(run, media_dir)
     assert report.deleted_conversations == 0
     # Resolved, then the period passes: the messages go, the concern keeps its statistics.
     actions.set_concern_status(concern, Status.RESOLVED, at=ago(DAYS + 1))
+    # The citizen was told (an automatic answer in the conversation), back then too.
+    told = Message.objects.filter(direction=Message.Direction.AUTO)
+    assert told.count() == 1
+    told.update(created_at=ago(DAYS + 1))
     report = run()
-    assert report.deleted_inbox_messages == 2
+    assert report.deleted_inbox_messages == 3
     assert report.anonymised_concerns == 1
     assert report.deleted_conversations == 1
     assert not (media_dir / photo.file).exists()

@@ -22,7 +22,7 @@ from stadtbote.dialogue.commands import Command, parse
 from stadtbote.dialogue.models import Reply
 from stadtbote.inbox import actions, geo, reporting
 from stadtbote.inbox import report_texts as say
-from stadtbote.inbox.models import Category, Concern, Message, ReportDraft, Status
+from stadtbote.inbox.models import Category, Concern, Message, OfficeHours, ReportDraft, Status
 from stadtbote.subscribers import actions as subscribers
 from stadtbote.subscribers.models import District, Subscriber
 from tests.helpers import ALICE, BOB, active_subscriber, compact, envelope, post_webhook, wamid
@@ -34,6 +34,13 @@ BOUNDS = "50.75,8.65,50.87,8.83"
 MARKET = (50.8096, 8.7706)
 GIESSEN = (50.5841, 8.6784)
 PNG = "image/png"
+
+
+@pytest.fixture(autouse=True)
+def always_open():
+    """No office hours, so answers do not depend on the hour the suite runs (the away
+    notice is tests/test_auto_answers.py's)."""
+    OfficeHours.objects.all().delete()
 
 
 @pytest.fixture(autouse=True)
