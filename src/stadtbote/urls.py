@@ -28,6 +28,7 @@ urlpatterns = [
     # The staff's language switch (set_language): remembered in a cookie, read on staff pages.
     path("i18n/", include("django.conf.urls.i18n")),
     path("redaktion/", include("stadtbote.newsroom.urls")),
+    path("posteingang/", include("stadtbote.inbox.urls")),
     path("api/v1/", api.urls),
     path("webhooks/whatsapp", webhook, name="whatsapp-webhook"),
     path("health", health),
