@@ -132,7 +132,16 @@ def _place(latitude: float | None, longitude: float | None) -> dict[str, Any] | 
     }
 
 
+def _known(pk: int) -> int:
+    """An id from the address that the database can hold (PostgreSQL refuses a bigger
+    number with an error, not with "not found")."""
+    if parse_id(str(pk)) is None:
+        raise Http404("no such id")
+    return pk
+
+
 def _conversation(conversation_id: int) -> Conversation:
+    _known(conversation_id)
     return get_object_or_404(
         Conversation.objects.select_related("subscriber", "department", "assignee"),
         pk=conversation_id,
@@ -432,7 +441,7 @@ def _stored_file(message: Message) -> Path:
 @require_GET
 @inbox_staff("inbox.view_message")
 def media(request: HttpRequest, message_id: int) -> HttpResponseBase:
-    message = get_object_or_404(Message, pk=message_id)
+    message = get_object_or_404(Message, pk=_known(message_id))
     if message.direction == Message.Direction.NOTE:
         raise PermissionDenied
     path = _stored_file(message)
