@@ -80,9 +80,12 @@ def conversations(
     rows = (
         Conversation.objects.select_related("department", "assignee", "subscriber")
         .annotate(
+            # The later of the last message in and the last answer out. SQLite's MAX() is
+            # NULL when one side is, PostgreSQL's GREATEST skips it: each side falls back to
+            # the other, so both agree.
             activity=Greatest(
-                Coalesce("last_inbound_at", "created_at"),
-                Coalesce("last_answer_at", "created_at"),
+                Coalesce("last_inbound_at", "last_answer_at", "created_at"),
+                Coalesce("last_answer_at", "last_inbound_at", "created_at"),
             ),
             preview=Subquery(last.values("text")[:1]),
             preview_kind=Subquery(last.values("kind")[:1]),
