@@ -4,6 +4,8 @@ it, a concern from the chat and one from Open311, the approved "answer waiting" 
 from __future__ import annotations
 
 import secrets
+import struct
+import zlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,11 +19,26 @@ from stadtbote.inbox.models import Category, Concern, Conversation, Message
 from stadtbote.subscribers.models import Subscriber
 from tests.helpers import ALICE, active_subscriber, wamid
 
-# The smallest valid PNG: one transparent pixel.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
-)
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A plain-coloured PNG, made here so that no image file is kept in the repository."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+# A photo of a pothole, as far as tests are concerned: 160 x 120 of asphalt grey.
+PNG = _png(160, 120, (90, 90, 96))
 
 
 def citizen(number: str = ALICE, *, wrote_just_now: bool = True) -> Subscriber:
