@@ -116,6 +116,7 @@ def test_a_foreign_or_unknown_id_is_not_found(as_, people, case):
         "/posteingang/meldungen/M-1999-99999/",
         "/posteingang/meldungen/999999/",
         f"/posteingang/meldungen/{'x' * 300}/",
+        "/posteingang/meldungen/M-2026%00/",
         "/posteingang/medien/999999/",
         "/posteingang/99999999999999999999999/",
     ]:

@@ -145,3 +145,24 @@ def test_a_wrong_classification_is_refused(agent, concern, data):
     concern.refresh_from_db()
     assert concern.category_id == before
     assert not AuditEntry.objects.filter(action="inbox.concern_classified").exists()
+
+
+def test_an_answer_about_the_concern_is_its_first_answer(agent, concern):
+    assert concern.first_answer_at is None
+    agent.post(
+        f"/posteingang/{concern.conversation_id}/antworten/",
+        {"text": "Wir schauen es uns an.", "concern": str(concern.pk)},
+    )
+    concern.refresh_from_db()
+    assert concern.first_answer_at is not None
+    assert concern.messages.filter(text="Wir schauen es uns an.").exists()
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "ftp://x.example/a"])
+def test_a_photo_address_that_is_no_web_address_is_not_a_link(agent, url):
+    from stadtbote.inbox.models import Concern
+
+    concern = open311_concern()
+    Concern.objects.filter(pk=concern.pk).update(media_url=url)
+    page = agent.get(f"/posteingang/meldungen/{concern.reference}/").text
+    assert url not in page and "Foto beim meldenden System" not in page

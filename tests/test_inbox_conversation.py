@@ -194,6 +194,7 @@ def test_without_the_template_the_page_says_why_and_nothing_is_sent(agent):
         ({}, "Dieses Feld ist zwingend erforderlich."),
         ({"text": "Hallo", "concern": "999999"}, "Bitte eine gültige Auswahl treffen"),
         ({"text": "Hallo", "concern": "abc"}, "Bitte eine gültige Auswahl treffen"),
+        ({"text": "Hallo\x00"}, "Nullzeichen"),
     ],
 )
 def test_a_wrong_answer_is_refused_and_nothing_is_sent(agent, conversation, data, problem):

@@ -138,6 +138,7 @@ def test_filter_by_a_person(agent, people, three):
         "seite=99999999999999999999999999",
         "status=new&status=resolved",
         "q=" + "x" * 5000,
+        "q=%00",
     ],
 )
 def test_a_filter_that_makes_no_sense_is_ignored_not_a_crash(agent, three, query):

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 
 from stadtbote.inbox.models import Message
+from tests.conftest import BACKEND
 from tests.inbox_support import PNG, citizen, stored_photo, writes
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,15 @@ def test_a_missing_file_or_a_text_message_is_not_found(agent, conversation):
 
 @pytest.mark.parametrize(
     "name",
-    ["../secret.txt", "../../etc/passwd", "/etc/passwd", "a/../../secret.txt", ".", "x\x00y"],
+    [
+        "../secret.txt",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "a/../../secret.txt",
+        ".",
+        # PostgreSQL cannot even store it; SQLite can.
+        pytest.param("x\x00y", marks=pytest.mark.skipif(BACKEND == "postgres", reason="no NUL")),
+    ],
 )
 def test_a_name_leading_out_of_the_media_directory_is_not_served(
     agent, conversation, tmp_path, name

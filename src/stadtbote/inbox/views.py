@@ -343,7 +343,7 @@ def _concern(key: str) -> Concern:
     pk = parse_id(key)
     if pk is not None:
         return get_object_or_404(rows, pk=pk)
-    if len(key) > 20:
+    if len(key) > 20 or not key.isprintable():  # PostgreSQL refuses NUL in a query
         raise Http404("no such concern")
     return get_object_or_404(rows, reference__iexact=key)
 

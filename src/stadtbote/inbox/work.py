@@ -54,6 +54,10 @@ def answer(
         if text and _just_written(conversation, by, Message.Direction.OUT, text):
             return None
         message = replying.reply(conversation, text, by=by, concern=concern)
+        if concern is not None and concern.first_answer_at is None:
+            # An answer about the concern is the city's first reaction to it: no longer overdue.
+            concern.first_answer_at = message.created_at
+            concern.save(update_fields=["first_answer_at"])
         audit.record(
             by,
             "inbox.answered",
