@@ -230,3 +230,15 @@ def test_an_answered_concern_is_not_overdue(people, concerns):
     work.set_concern_status(concerns["old"], Status.IN_PROGRESS, by=people["gerd"])
     concerns["old"].refresh_from_db()
     assert not queries.concern_is_overdue(concerns["old"])
+
+
+def test_the_list_asks_the_database_the_same_few_times_for_many_rows(
+    agent, django_assert_max_num_queries
+):
+    for n in range(30):
+        conversation = writes(citizen(f"4917100{n:05d}"), f"Nachricht {n}").conversation
+        chat_concern(conversation)
+    # Session, user, permissions, the count, the page, its concerns, the filter choices.
+    with django_assert_max_num_queries(15):
+        response = agent.get("/posteingang/")
+    assert len(_ids(response)) == 30

@@ -18,7 +18,6 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +28,6 @@ from django.views.decorators.http import require_GET, require_POST
 from stadtbote.inbox import forms, maps, queries, work
 from stadtbote.inbox.models import (
     Concern,
-    ConcernEvent,
     Conversation,
     Message,
     Status,
@@ -160,13 +158,9 @@ class ConcernCard:
 
 
 def _concerns_of(conversation: Conversation) -> list[ConcernCard]:
-    concerns = (
-        conversation.concerns.select_related("category", "district", "department", "photo")
-        .prefetch_related(
-            Prefetch("events", queryset=ConcernEvent.objects.select_related("author"))
-        )
-        .order_by("-created_at")
-    )
+    concerns = conversation.concerns.select_related(
+        "category", "district", "department", "photo"
+    ).order_by("-created_at")
     cards = []
     for concern in concerns:
         # Several concerns' forms on one page: each with its own element ids.
