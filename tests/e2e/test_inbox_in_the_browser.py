@@ -1,6 +1,6 @@
 """The inbox in a real browser: an agent logs in, finds the citizen's conversation, sees the
 photo and where the place lies in the city, answers with a canned reply and resolves the
-concern; the answer is queued for the chat and the citizen's notification is triggered."""
+concern; the answer is queued for the chat and the citizen is told of the resolution."""
 
 from __future__ import annotations
 
@@ -103,6 +103,10 @@ def test_an_agent_answers_with_a_canned_reply_and_resolves_the_concern(
     concern.refresh_from_db()
     assert concern.status == Status.RESOLVED and concern.status_note == "Das Loch ist geflickt."
     assert [(t["status"], t["by"].username) for t in told] == [(Status.RESOLVED, "gerd")]
+    # The citizen is told (inside the window, as free text), and staff see what was said.
+    news = Message.objects.get(direction=Message.Direction.AUTO, concern=concern)
+    assert news.reply is not None and concern.reference in news.text
+    assert page.locator(f"li#m{news.pk}.msg-auto").count() == 1
     assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
         "inbox.answered",
         "inbox.concern_status_changed",

@@ -1,28 +1,18 @@
 """Where a place lies in the city, drawn on the server: the staff pages may load nothing from
 other sites (the content security policy forbids it, and a tile server would learn which
 places the city looks at). A pin in a box of the city's bounds (settings.CITY_BOUNDS) tells
-"north-east, near the edge" at a glance; the link to OpenStreetMap shows the street."""
+"north-east, near the edge" at a glance; the link to OpenStreetMap shows the street. The
+bounds are the ones the chat checks pins against (inbox.geo)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from django.conf import settings
+from stadtbote.inbox import geo
 
 WIDTH = 240  # of the drawing, in SVG units; its height follows the city's shape
 MAX_HEIGHT = 360
-
-
-@dataclass(frozen=True)
-class Bounds:
-    south: float
-    west: float
-    north: float
-    east: float
-
-    def contains(self, latitude: float, longitude: float) -> bool:
-        return self.south <= latitude <= self.north and self.west <= longitude <= self.east
 
 
 @dataclass(frozen=True)
@@ -35,38 +25,13 @@ class Pin:
     y: float
 
 
-def city_bounds(value: str | None = None) -> Bounds | None:
-    """The bounds "south,west,north,east" from the settings; None when unset or unusable
-    (a typo there must not break the inbox: the page then shows coordinates only)."""
-    text = settings.CITY_BOUNDS if value is None else value
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) != 4:
-        return None
-    try:
-        south, west, north, east = (float(p) for p in parts)
-    except ValueError:
-        return None
-    if not all(math.isfinite(v) for v in (south, west, north, east)):
-        return None
-    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
-        return None
-    return Bounds(south, west, north, east)
-
-
 def usable(latitude: float | None, longitude: float | None) -> bool:
-    return (
-        latitude is not None
-        and longitude is not None
-        and math.isfinite(latitude)
-        and math.isfinite(longitude)
-        and -90 <= latitude <= 90
-        and -180 <= longitude <= 180
-    )
+    return latitude is not None and longitude is not None and geo.is_place(latitude, longitude)
 
 
 def pin(latitude: float | None, longitude: float | None) -> Pin | None:
     """The pin in the city's box, or None without bounds or for a place outside them."""
-    bounds = city_bounds()
+    bounds = geo.bounds()  # checked when the app starts: valid here, or None
     if bounds is None or not usable(latitude, longitude):
         return None
     assert latitude is not None and longitude is not None
