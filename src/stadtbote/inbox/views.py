@@ -62,7 +62,7 @@ def _page_of(request: HttpRequest, rows: Any) -> Any:
     return Paginator(rows, PAGE_SIZE).get_page(parse_id(request.GET.get("seite", "")) or 1)
 
 
-def _filter_form(form: forms._Filters, request: HttpRequest) -> queries.Filters:
+def _filters(form: forms._Filters) -> queries.Filters:
     """The filters from the query string; what is invalid is reported on the page (the form's
     errors) and left out."""
     form.is_valid()
@@ -82,15 +82,11 @@ def _query_without_page(request: HttpRequest) -> str:
 @inbox_staff("inbox.view_conversation")
 def conversation_list(request: HttpRequest) -> HttpResponse:
     form = forms.ConversationFilters(request.GET or None)
-    filters = _filter_form(form, request)
-    page = _page_of(request, queries.conversations(filters, _user(request)))
-    before = queries.overdue_before()
+    filters = _filters(form)
+    now = timezone.now()
+    page = _page_of(request, queries.conversations(filters, _user(request), now))
     for conversation in page:
-        conversation.overdue = (
-            conversation.status != Status.RESOLVED
-            and conversation.awaiting_since is not None
-            and conversation.awaiting_since < before
-        )
+        conversation.overdue = queries.is_overdue(conversation, now)
         kind = conversation.preview_kind
         conversation.preview_label = Message.Kind(kind).label if kind in Message.Kind else ""
     return render(
@@ -104,10 +100,11 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 @inbox_staff("inbox.view_concern")
 def concern_list(request: HttpRequest) -> HttpResponse:
     form = forms.ConcernFilters(request.GET or None)
-    filters = _filter_form(form, request)
-    page = _page_of(request, queries.concerns(filters))
+    filters = _filters(form)
+    now = timezone.now()
+    page = _page_of(request, queries.concerns(filters, now))
     for concern in page:
-        concern.overdue = queries.concern_is_overdue(concern)
+        concern.overdue = queries.concern_is_overdue(concern, now)
     return render(
         request,
         "inbox/concerns.html",
@@ -320,9 +317,10 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
         assignee=form.cleaned_data["assignee"],
         by=_user(request),
     )
-    messages.success(request, _("Assignment saved.")) if changed else messages.info(
-        request, _("Nothing changed.")
-    )
+    if changed:
+        messages.success(request, _("Assignment saved."))
+    else:
+        messages.info(request, _("Nothing changed."))
     return redirect("inbox-conversation", conversation.pk)
 
 
@@ -411,9 +409,10 @@ def classify(request: HttpRequest, key: str) -> HttpResponse:
         district=form.cleaned_data["district"],
         by=_user(request),
     )
-    messages.success(request, _("Saved.")) if changed else messages.info(
-        request, _("Nothing changed.")
-    )
+    if changed:
+        messages.success(request, _("Saved."))
+    else:
+        messages.info(request, _("Nothing changed."))
     return _back_to(request, concern)
 
 
