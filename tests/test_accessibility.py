@@ -315,3 +315,54 @@ def test_the_archive_post_with_reactions_shown_has_no_serious_violations(
     assert response is not None and response.ok
     assert axe_page.locator("ul.reactions li").count() == 2
     assert serious_violations(axe_page) == []
+
+
+def test_the_inbox_pages_have_no_serious_violations(live_server, axe_page, django_user_model):
+    from django.test import override_settings
+
+    from stadtbote.inbox import work
+    from stadtbote.inbox.models import CannedReply
+    from tests.inbox_pages import (
+        chat_concern,
+        citizen,
+        open311_concern,
+        sends_place,
+        stored_photo,
+        writes,
+    )
+
+    user = django_user_model.objects.create_user("gerd", password=PASSWORD)
+    roles.assign(user, Role.AGENT)
+    conversation = writes(citizen(), "Vor dem Rathaus ist ein Schlagloch.").conversation
+    photo = stored_photo(conversation, caption="Das Loch")
+    place = sends_place(conversation.subscriber, 50.8098, 8.7707)
+    concern = chat_concern(
+        conversation, photo=photo, latitude=place.latitude, longitude=place.longitude
+    )
+    work.note(conversation, "Bauhof informiert", by=user)
+    work.answer(conversation, "Danke, wir kümmern uns.", by=user)
+    CannedReply.objects.create(title="Danke", text="Danke für Ihre Meldung.")
+    other = open311_concern()
+    with override_settings(CITY_BOUNDS="50.78,8.72,50.84,8.81"):
+        axe_page.goto(f"{live_server.url}/posteingang/")
+        axe_page.fill("#id_username", "gerd")
+        axe_page.fill("#id_password", PASSWORD)
+        axe_page.keyboard.press("Enter")
+        axe_page.wait_for_url(lambda url: urlparse(url).path == "/posteingang/")
+        for path in [
+            "/posteingang/",
+            "/posteingang/?status=unsinn&q=Schlagloch",  # a filter reported as not understood
+            f"/posteingang/{conversation.pk}/",
+            "/posteingang/meldungen/",
+            f"/posteingang/meldungen/{concern.reference}/",
+            f"/posteingang/meldungen/{other.reference}/",
+        ]:
+            response = axe_page.goto(f"{live_server.url}{path}")
+            assert response is not None and response.ok, path
+            assert serious_violations(axe_page) == [], path
+        # A refused answer shows its error accessibly too.
+        axe_page.goto(f"{live_server.url}/posteingang/{conversation.pk}/")
+        axe_page.fill("#id_text", "   ")
+        axe_page.click("form[action$='/antworten/'] button[type=submit]")
+        axe_page.wait_for_selector("[role=alert]")
+        assert serious_violations(axe_page) == []

@@ -28,6 +28,7 @@ urlpatterns = [
     # The staff's language switch (set_language): remembered in a cookie, read on staff pages.
     path("i18n/", include("django.conf.urls.i18n")),
     path("redaktion/", include("stadtbote.newsroom.urls")),
+    path("posteingang/", include("stadtbote.inbox.urls")),
     path("api/v1/", api.urls),
     # Open311 GeoReport v2, for the city's defect-reporting and other systems.
     path("open311/v2/", include("stadtbote.inbox.open311.urls")),
