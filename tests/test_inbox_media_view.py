@@ -9,7 +9,7 @@ from django.conf import settings
 
 from stadtbote.inbox.models import Message
 from tests.conftest import BACKEND
-from tests.inbox_support import PNG, citizen, stored_photo, writes
+from tests.inbox_pages import PNG, citizen, stored_photo, writes
 
 pytestmark = pytest.mark.django_db
 
