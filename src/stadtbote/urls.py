@@ -27,7 +27,10 @@ urlpatterns = [
     path("staff/", include("stadtbote.accounts.urls")),
     # The staff's language switch (set_language): remembered in a cookie, read on staff pages.
     path("i18n/", include("django.conf.urls.i18n")),
+    # The inbox's settings pages sit beside the newsroom's, in the same settings area.
+    path("redaktion/einstellungen/", include("stadtbote.inbox.settings_urls")),
     path("redaktion/", include("stadtbote.newsroom.urls")),
+    path("posteingang/statistik/", include("stadtbote.inbox.statistics_urls")),
     path("api/v1/", api.urls),
     path("webhooks/whatsapp", webhook, name="whatsapp-webhook"),
     path("health", health),
