@@ -29,9 +29,9 @@ def page(request: HttpRequest) -> HttpResponse:
             "periods": statistics.PERIODS,
             "response_hours": settings.INBOX_RESPONSE_HOURS,
             "times": [
-                (_("First answer to a conversation"), found.conversation_response),
-                (_("First answer to a concern"), found.concern_response),
-                (_("Resolution of a concern"), found.resolution),
+                (_("Until the first answer to a conversation"), found.conversation_response),
+                (_("Until the first answer to a concern"), found.concern_response),
+                (_("Until a concern is resolved"), found.resolution),
             ],
             **_charts(found),
         },
