@@ -498,3 +498,16 @@ def test_a_wrong_closed_day_is_refused(ida, data, problem):
     assert problem in answer.content.decode()
     assert ClosedDay.objects.count() == 1
     assert not _audit("settings.closed_day_added")
+
+
+def test_a_day_with_more_spans_than_the_table_holds_is_pointed_out(ida):
+    OfficeHours.objects.create(weekday=2, opens=time(17), closes=time(18))
+    OfficeHours.objects.create(weekday=2, opens=time(19), closes=time(20))
+    page = ida.get(HOURS).content.decode()
+    assert "more than two spans" in page
+
+
+def test_the_categories_page_says_how_many_are_offered(ida):
+    offered = Category.objects.filter(active=True).count()
+    page = ida.get(CATEGORIES).content.decode()
+    assert f"{offered} of at most 10" in page
