@@ -177,6 +177,7 @@ def test_help_offers_every_command_as_a_list(client):
     receive(client, text_message(ALICE, "hilfe"))
     ids = [r["id"] for r in last_reply()["menu"]["rows"]]
     assert ids == [
+        "menu:report",
         "menu:topics",
         "menu:districts",
         "menu:pause",

@@ -27,6 +27,7 @@ DEMO_USER = "redaktion"
 DEMO_APPROVER = "freigabe"  # four eyes: posts are approved by a second person
 DEMO_ADMINISTRATOR = "it"  # settings and staff accounts
 DEMO_DPO = "datenschutz"  # the only one who sees phone numbers; reads the audit log
+DEMO_AGENT = "buergerservice"  # answers citizens in the inbox
 
 
 def seed_topics() -> None:
@@ -95,6 +96,7 @@ DEMO_ROLES = {
     DEMO_APPROVER: Role.APPROVER,
     DEMO_ADMINISTRATOR: Role.ADMINISTRATOR,
     DEMO_DPO: Role.DATA_PROTECTION_OFFICER,
+    DEMO_AGENT: Role.AGENT,
 }
 
 

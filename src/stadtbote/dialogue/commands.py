@@ -20,6 +20,7 @@ class Command(StrEnum):
     DATA = "data"
     ERASE = "erase"
     HELP = "help"
+    REPORT = "report"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,15 @@ _GERMAN = {
     Command.DATA: {"daten", "auskunft", "meinedaten"},
     Command.ERASE: {"löschen", "loeschen", "loschen"},
     Command.HELP: {"hilfe", "menü", "menu", "?"},
+    # "Mangel melden" and "Schaden melden" are joined into one word before the look-up.
+    Command.REPORT: {
+        "melden",
+        "meldung",
+        "mangelmelden",
+        "mängelmelden",
+        "maengelmelden",
+        "schadenmelden",
+    },
 }
 _ENGLISH = {
     Command.START: {"subscribe", "join", "hello", "hi"},
@@ -49,6 +59,7 @@ _ENGLISH = {
     Command.DATA: {"data", "mydata"},
     Command.ERASE: {"delete", "erase", "forget"},
     Command.HELP: {"help", "info"},
+    Command.REPORT: {"report"},
 }
 _SHARED = {"start", "stop", "pause", "info", "menu", "?"}
 _FILLERS = {

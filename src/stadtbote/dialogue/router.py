@@ -30,7 +30,7 @@ from stadtbote.channels.types import (
 from stadtbote.dialogue import outbox, summary, texts
 from stadtbote.dialogue.commands import Command, understand
 from stadtbote.dialogue.models import ReceivedMessage, Reply
-from stadtbote.inbox import chat_templates, intake, replying
+from stadtbote.inbox import chat_templates, intake, replying, reporting
 from stadtbote.lib.ids import parse_id
 from stadtbote.polls import messages as polls
 from stadtbote.polls import voting
@@ -74,7 +74,7 @@ def handle(event: InboundEvent) -> None:
     elif isinstance(event, Choice):
         answer = _on_choice(subscriber, event)
     else:
-        answer = intake.on_message(subscriber, event)
+        answer = _not_a_command(subscriber, event)
     if answer is not None:
         outbox.queue_reply(subscriber, answer, in_reply_to=event.message_id)
 
@@ -113,10 +113,16 @@ def _first_time(event: CitizenMessage | Reaction, subscriber: Subscriber) -> boo
 def _on_text(subscriber: Subscriber, event: InboundText) -> OutboundMessage | None:
     match = understand(event.text)
     if match is None:
-        return intake.on_message(subscriber, event)
+        return _not_a_command(subscriber, event)
     if match.language and match.command is Command.START and subscriber.status != Status.ACTIVE:
         subscribers.set_language(subscriber, match.language)
     return _command(subscriber, match.command, event)
+
+
+def _not_a_command(subscriber: Subscriber, event: CitizenMessage) -> OutboundMessage | None:
+    """A step of a report under way or an addition to one; else a message for the inbox."""
+    taken = reporting.on_message(subscriber, event)
+    return taken.answer if taken is not None else intake.on_message(subscriber, event)
 
 
 def _command(
@@ -137,6 +143,8 @@ def _command(
             return texts.erase_question(lang)
         case Command.LANGUAGE:
             return texts.language_question(lang)
+        case Command.REPORT:  # concerns are not tied to a subscription
+            return reporting.start(subscriber, event)
     # Choosing what to receive needs a subscription first.
     if subscriber.status not in (Status.ACTIVE, Status.PENDING):
         return texts.not_subscribed(lang)
@@ -182,6 +190,8 @@ def _on_choice(subscriber: Subscriber, event: Choice) -> OutboundMessage | None:
     lang = subscriber.language
     if event.choice_id == chat_templates.SHOW_HELD:
         return None  # the held answers went out in handle(); anyone may have some
+    if kind == "report":
+        return reporting.on_choice(subscriber, event)
     if kind == "subscription":
         return _on_confirmation(subscriber, event, confirmed=value == "confirm")
     if kind == "menu" and value in MENU_COMMANDS:

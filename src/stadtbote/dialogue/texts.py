@@ -62,6 +62,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "help": (
             "So funktioniert der Service. Tippen Sie unten auf *Auswählen* "
             "oder schreiben Sie das Wort:\n"
+            "• *Melden* – einen Mangel melden (Schlagloch, Laterne, Müll …)\n"
             "• *Themen* – worüber Sie hören möchten\n"
             "• *Stadtteil* – für welche Stadtteile\n"
             "• *Pause* – eine Zeit lang nichts bekommen\n"
@@ -72,6 +73,7 @@ _WORDS: dict[str, dict[str, str]] = {
             "Dies ist keine 24-Stunden-Hotline. Im Notfall: 110 oder 112."
         ),
         "choose": "Auswählen",
+        "menu_report": "Mangel melden",
         "menu_topics": "Themen",
         "menu_districts": "Stadtteile",
         "menu_pause": "Pause",
@@ -158,6 +160,7 @@ _WORDS: dict[str, dict[str, str]] = {
         ),
         "help": (
             "How this service works. Tap *Choose* below or write the word:\n"
+            "• *Report* – report a defect (pothole, street light, litter …)\n"
             "• *Topics* – what you want to hear about\n"
             "• *District* – which parts of the city\n"
             "• *Pause* – nothing for a while\n"
@@ -168,6 +171,7 @@ _WORDS: dict[str, dict[str, str]] = {
             "This is not a 24-hour hotline. In an emergency: 110 or 112."
         ),
         "choose": "Choose",
+        "menu_report": "Report a defect",
         "menu_topics": "Topics",
         "menu_districts": "Districts",
         "menu_pause": "Pause",
@@ -278,7 +282,8 @@ def saved(language: str = "de") -> OutboundMessage:
 
 def help_text(language: str = "de") -> OutboundMessage:
     w = words(language)
-    entries = ["topics", "districts", "pause", "language", "data", "erase", "stop"]
+    # Eight rows of WhatsApp's ten.
+    entries = ["report", "topics", "districts", "pause", "language", "data", "erase", "stop"]
     return OutboundMessage(
         text=w["help"],
         menu=Menu(w["choose"], tuple(Row(f"menu:{e}", w[f"menu_{e}"]) for e in entries)),

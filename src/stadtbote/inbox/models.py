@@ -411,6 +411,11 @@ class ReportDraft(models.Model):
         Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     concern = models.ForeignKey(Concern, on_delete=models.CASCADE, null=True, blank=True)
+    # The message that started the report ("Melden"): it and every later message of the
+    # citizen are the report's, and get the concern once it is made.
+    first_message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     updated_at = models.DateTimeField()
 
     class Meta:

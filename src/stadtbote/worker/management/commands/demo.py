@@ -60,6 +60,7 @@ class Command(BaseCommand):
                         "",
                         "Stadtbote demo is running.",
                         f"  Newsroom:       http://127.0.0.1:{port}/redaktion/",
+                        f"  Inbox:          http://127.0.0.1:{port}/posteingang/",
                         f"  Administration: http://127.0.0.1:{port}/admin/",
                         f"  Public archive: http://127.0.0.1:{port}/archiv/",
                         "  Logins:         "
