@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from stadtbote.accounts.tokens import create_token
 from stadtbote.inbox import actions, statistics
@@ -104,7 +104,8 @@ def week():
 
 
 def test_the_counts_of_the_period_are_those_worked_out_by_hand(week):
-    found = statistics.compute(7, now=NOW)
+    with translation.override("de"):
+        found = statistics.compute(7, now=NOW)
     assert found.total == 6
     assert found.since == at(9, 0)
     categories = {b.key: b.count for b in found.by_category}
@@ -119,7 +120,7 @@ def test_the_counts_of_the_period_are_those_worked_out_by_hand(week):
     assert [(b.name, b.count) for b in found.by_district] == [
         ("Nord", 2),
         ("Süd", 2),
-        ("ohne Stadtteil", 2),  # the default language outside a request
+        ("ohne Stadtteil", 2),
     ]
     assert {b.key: b.count for b in found.by_status} == {
         "new": 1,
@@ -172,7 +173,8 @@ def test_an_inactive_category_stays_in_the_table_while_it_has_concerns(week):
 
 
 def test_an_empty_period_has_zero_counts_and_no_times():
-    found = statistics.compute(7, now=NOW)
+    with translation.override("de"):
+        found = statistics.compute(7, now=NOW)
     assert found.total == 0 and all(n == 0 for _, n in found.per_day)
     assert found.concern_response == statistics.Times(0, None, None)
     assert found.by_district == [statistics.Bucket("", "ohne Stadtteil", 0)]
