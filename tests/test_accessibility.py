@@ -234,6 +234,73 @@ def test_the_settings_pages_have_no_serious_violations(live_server, axe_page, dj
     axe_page.wait_for_selector("[role=alert]")
 
 
+def test_the_inbox_settings_pages_have_no_serious_violations(
+    live_server, axe_page, django_user_model
+):
+    from stadtbote.inbox.models import CannedReply, Category, Department
+
+    # Created here: the seeded ones are gone after the first test of a real transaction.
+    department = Department.objects.create(name="Tiefbauamt (Test)")
+    category = Category.objects.create(
+        name="Beleuchtung (Test)", service_code="beleuchtung-test", department=department
+    )
+    reply = CannedReply.objects.create(title="Danke", text="Danke für Ihre Meldung.")
+    user = django_user_model.objects.create_user("ida", password=PASSWORD)
+    roles.assign(user, Role.ADMINISTRATOR)
+    _log_in_with_second_factor(axe_page, live_server.url, user)
+    base = "/redaktion/einstellungen/"
+    for area in [
+        "abteilungen/",
+        f"abteilungen/{department.pk}/",
+        "kategorien/",
+        f"kategorien/{category.pk}/",
+        "textbausteine/",
+        f"textbausteine/{reply.pk}/",
+        "sprechzeiten/",
+    ]:
+        response = axe_page.goto(f"{live_server.url}{base}{area}")
+        assert response is not None and response.ok, area
+        assert serious_violations(axe_page) == [], area
+    # Refused forms show their errors accessibly too: the weekly table, in its row, and a
+    # closed day, at its field.
+    axe_page.goto(f"{live_server.url}{base}sprechzeiten/")
+    axe_page.fill("#id_d0_opens1", "12:00")
+    axe_page.fill("#id_d0_closes1", "08:00")
+    axe_page.focus("#id_d0_opens1")
+    axe_page.keyboard.press("Enter")  # the keyboard alone sends the form
+    axe_page.wait_for_selector("tbody [role=alert]")
+    assert serious_violations(axe_page) == []
+    axe_page.fill("#id_closed-date", "morgen")
+    axe_page.click("form:has(#id_closed-date) button[type=submit]")
+    axe_page.wait_for_selector("#id_closed-date ~ [role=alert]")
+    assert serious_violations(axe_page) == []
+
+
+def test_the_statistics_of_concerns_have_no_serious_violations(
+    live_server, axe_page, django_user_model
+):
+    from stadtbote.inbox import actions as inbox
+    from stadtbote.inbox.models import Category
+
+    District.objects.create(name="Nord", slug="nord")
+    user = django_user_model.objects.create_user("gerd", password=PASSWORD)
+    roles.assign(user, Role.AGENT)
+    axe_page.goto(f"{live_server.url}/posteingang/statistik/")
+    axe_page.fill("#id_username", "gerd")
+    axe_page.fill("#id_password", PASSWORD)
+    axe_page.keyboard.press("Enter")
+    axe_page.wait_for_url(lambda url: urlparse(url).path == "/posteingang/statistik/")
+    assert serious_violations(axe_page) == []  # nothing yet
+    for n in range(3):
+        category = Category.objects.create(name=f"Kategorie {n}", service_code=f"k-{n}")
+        inbox.create_concern(category=category, description="x")
+    axe_page.goto(f"{live_server.url}/posteingang/statistik/?tage=7")
+    assert axe_page.locator("svg.chart[role=img]").count() == 4
+    assert axe_page.locator("svg.chart rect").count() >= 3  # bars drawn
+    axe_page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert serious_violations(axe_page) == []
+
+
 def test_the_figures_page_has_no_serious_violations_empty_and_counted(
     live_server, axe_page, published, django_user_model
 ):

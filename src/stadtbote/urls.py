@@ -27,7 +27,11 @@ urlpatterns = [
     path("staff/", include("stadtbote.accounts.urls")),
     # The staff's language switch (set_language): remembered in a cookie, read on staff pages.
     path("i18n/", include("django.conf.urls.i18n")),
+    # The inbox's settings pages sit beside the newsroom's, in the same settings area.
+    path("redaktion/einstellungen/", include("stadtbote.inbox.settings_urls")),
     path("redaktion/", include("stadtbote.newsroom.urls")),
+    # Before the inbox, whose patterns would otherwise take "statistik" for a conversation.
+    path("posteingang/statistik/", include("stadtbote.inbox.statistics_urls")),
     path("posteingang/", include("stadtbote.inbox.urls")),
     path("api/v1/", api.urls),
     # Open311 GeoReport v2, for the city's defect-reporting and other systems.

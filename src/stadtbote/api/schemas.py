@@ -273,3 +273,53 @@ class PollResultsOut(Schema):
     by_district: list[DistrictResultsOut] = Field(
         description="per target district, when the poll went to districts; else empty"
     )
+
+
+class CategoryCountOut(Schema):
+    service_code: str
+    name: str
+    count: int
+
+
+class DistrictCountOut(Schema):
+    slug: str | None = Field(description="null: concerns without a district")
+    name: str
+    count: int
+
+
+class StatusCountOut(Schema):
+    status: str = Field(description="new, in_progress, waiting or resolved")
+    count: int
+
+
+class DayCountOut(Schema):
+    day: date
+    count: int
+
+
+class DurationOut(Schema):
+    count: int = Field(description="how many were measured")
+    median: float | None = Field(description="hours; null when nothing was measured")
+    p90: float | None = Field(description="90th percentile in hours")
+
+
+class ResponseTimesOut(Schema):
+    conversations: DurationOut
+    concerns: DurationOut
+
+
+class ConcernStatsOut(Schema):
+    days: int
+    since: datetime = Field(description="start of the first day (the city's time zone)")
+    until: datetime
+    total: int = Field(description="concerns created in the period")
+    by_category: list[CategoryCountOut]
+    by_district: list[DistrictCountOut]
+    by_status: list[StatusCountOut]
+    per_day: list[DayCountOut]
+    response_hours: ResponseTimesOut = Field(description="created until first answer")
+    resolution_hours: DurationOut = Field(description="created until resolved")
+    open_concerns: int = Field(description="now, whenever created")
+    open_conversations: int
+    overdue_conversations: int = Field(description="waiting for an answer longer than allowed")
+    overdue_concerns: int = Field(description="open, never answered, older than allowed")

@@ -18,6 +18,7 @@ from stadtbote.api.schemas import (
     ChannelCountsIn,
     ChannelOut,
     ChannelPostingIn,
+    ConcernStatsOut,
     DeliveryCounts,
     FunnelOut,
     PollResultsOut,
@@ -37,6 +38,7 @@ from stadtbote.api.schemas import (
 from stadtbote.broadcasts import actions, channel_outlet, reports
 from stadtbote.broadcasts.models import Post, Template
 from stadtbote.dashboards import api as stats
+from stadtbote.inbox import statistics as concern_statistics
 from stadtbote.polls import results
 from stadtbote.polls.models import Poll
 
@@ -216,6 +218,20 @@ def stats_posts(request: HttpRequest, limit: int = 20) -> dict[str, object]:
     if not 1 <= limit <= LIST_LIMIT:
         raise HttpError(422, f"limit is 1–{LIST_LIMIT}.")
     return stats.post_stats(limit)
+
+
+@api.get("/stats/concerns", response={200: ConcernStatsOut, 403: Problem}, tags=["stats"])
+def stats_concerns(
+    request: HttpRequest, days: int = concern_statistics.DEFAULT_DAYS
+) -> dict[str, object]:
+    """Citizens' concerns of the last `days` days (1 to 731, the city's time zone, today
+    included): counts by category, district and status, per day, response and resolution
+    times (median and 90th percentile in hours), and the open and overdue counts of now.
+    Counts and durations only: no concern appears."""
+    _require(request, "inbox.view_statistics")
+    if not 1 <= days <= concern_statistics.MAX_DAYS:
+        raise HttpError(422, f"days is 1–{concern_statistics.MAX_DAYS}.")
+    return concern_statistics.as_api(concern_statistics.compute(days))
 
 
 @api.get("/templates", response=list[TemplateOut], tags=["templates"])
