@@ -4,6 +4,7 @@ settings_actions and settings_hours change it and write the audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -35,20 +36,32 @@ def _refused(form: Any, exc: ValidationError | ValueError) -> None:
         form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
 
 
+def _saved(request: HttpRequest, form: Any, change: Callable[[], object], done: str) -> bool:
+    """A valid POST applied by `change`; a refusal from the domain is shown in the form."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        change()
+    except (ValidationError, actions.SettingsError) as exc:
+        _refused(form, exc)
+        return False
+    messages.success(request, done)
+    return True
+
+
 # Departments
 
 
 @staff("inbox.change_department", "inbox.add_department")
 def departments(request: HttpRequest) -> HttpResponse:
     form = f.DepartmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.add(_user(request), Department, **form.cleaned_data)
-        except (ValidationError, actions.SettingsError) as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Added."))
-            return redirect("inbox-settings-departments")
+    if _saved(
+        request,
+        form,
+        lambda: actions.add(_user(request), Department, **form.cleaned_data),
+        _("Added."),
+    ):
+        return redirect("inbox-settings-departments")
     items = Department.objects.annotate(
         n_categories=Count("categories", distinct=True),
         n_replies=Count("canned_replies", distinct=True),
@@ -60,14 +73,13 @@ def departments(request: HttpRequest) -> HttpResponse:
 def department(request: HttpRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(Department, pk=item_id)
     form = f.DepartmentForm(request.POST or None, instance=Department.objects.get(pk=item.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.change(_user(request), item, **form.cleaned_data)
-        except (ValidationError, actions.SettingsError) as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("inbox-settings-departments")
+    if _saved(
+        request,
+        form,
+        lambda: actions.change(_user(request), item, **form.cleaned_data),
+        _("Saved."),
+    ):
+        return redirect("inbox-settings-departments")
     return _page(
         request,
         "department",
@@ -105,14 +117,13 @@ def department_step(request: HttpRequest, item_id: int, name: str) -> HttpRespon
 @staff("inbox.change_category", "inbox.add_category")
 def categories(request: HttpRequest) -> HttpResponse:
     form = f.CategoryForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.add(_user(request), Category, **form.cleaned_data)
-        except (ValidationError, actions.SettingsError) as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Added."))
-            return redirect("inbox-settings-categories")
+    if _saved(
+        request,
+        form,
+        lambda: actions.add(_user(request), Category, **form.cleaned_data),
+        _("Added."),
+    ):
+        return redirect("inbox-settings-categories")
     items = (
         Category.objects.select_related("department")
         .annotate(n_concerns=Count("concerns"))
@@ -136,14 +147,13 @@ def category(request: HttpRequest, item_id: int) -> HttpResponse:
     form = f.CategoryForm(
         request.POST or None, instance=Category.objects.get(pk=item.pk), code_fixed=fixed
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.change(_user(request), item, **form.cleaned_data)
-        except (ValidationError, actions.SettingsError) as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("inbox-settings-categories")
+    if _saved(
+        request,
+        form,
+        lambda: actions.change(_user(request), item, **form.cleaned_data),
+        _("Saved."),
+    ):
+        return redirect("inbox-settings-categories")
     return _page(
         request,
         "category",
@@ -178,14 +188,13 @@ def category_step(request: HttpRequest, item_id: int, name: str) -> HttpResponse
 @staff("inbox.change_cannedreply", "inbox.add_cannedreply")
 def replies(request: HttpRequest) -> HttpResponse:
     form = f.CannedReplyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.save_reply(_user(request), None, **form.cleaned_data)
-        except ValidationError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Added."))
-            return redirect("inbox-settings-replies")
+    if _saved(
+        request,
+        form,
+        lambda: actions.save_reply(_user(request), None, **form.cleaned_data),
+        _("Added."),
+    ):
+        return redirect("inbox-settings-replies")
     items = CannedReply.objects.select_related("department").order_by(
         "department__position", "department__name", "title"
     )
@@ -196,14 +205,13 @@ def replies(request: HttpRequest) -> HttpResponse:
 def reply(request: HttpRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(CannedReply, pk=item_id)
     form = f.CannedReplyForm(request.POST or None, instance=CannedReply.objects.get(pk=item.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.save_reply(_user(request), item, **form.cleaned_data)
-        except ValidationError as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("inbox-settings-replies")
+    if _saved(
+        request,
+        form,
+        lambda: actions.save_reply(_user(request), item, **form.cleaned_data),
+        _("Saved."),
+    ):
+        return redirect("inbox-settings-replies")
     return _page(request, "reply", "replies", item=item, form=form)
 
 
