@@ -165,6 +165,25 @@ def _flushing_passes_the_append_only_guards():
     DatabaseOperations.sql_flush = original  # type: ignore[method-assign]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _inbox_defaults_after_a_flush():
+    """A test in a real transaction ends by emptying every table, the inbox's starting
+    categories, departments and office hours included, which the tests after it expect as a
+    new installation has them. Django's flush then sends post_migrate: they are put back."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    from stadtbote.inbox import defaults
+
+    def reseed(sender, **kwargs):  # type: ignore[no-untyped-def]
+        if sender.label == "inbox":
+            defaults.seed(*(apps.get_model("inbox", m) for m in defaults.MODELS))
+
+    post_migrate.connect(reseed, weak=False, dispatch_uid="tests-inbox-defaults")
+    yield
+    post_migrate.disconnect(dispatch_uid="tests-inbox-defaults")
+
+
 @pytest.fixture
 def shared() -> Path:
     if not SHARED.is_dir():

@@ -1,44 +1,12 @@
-"""The categories a city starts with (the ones its defect reporter usually has), their
-departments, and office hours Monday to Friday; all changeable in the settings."""
-
-from datetime import time
+"""The categories, departments and office hours a city starts with (inbox/defaults.py)."""
 
 from django.db import migrations
 
-DEPARTMENTS = ["Bürgerservice", "Tiefbauamt", "Grünflächenamt", "Ordnungsamt"]
-CATEGORIES = [
-    ("Straße/Gehweg", "strasse-gehweg", "Schlaglöcher, Schäden, Stolperfallen", "Tiefbauamt"),
-    ("Beleuchtung", "beleuchtung", "Straßenlaterne defekt", "Tiefbauamt"),
-    ("Müll", "muell", "Wilder Müll, volle Papierkörbe", "Ordnungsamt"),
-    ("Grünflächen", "gruenflaechen", "Bäume, Parks, Spielplätze", "Grünflächenamt"),
-    ("Verkehrszeichen", "verkehrszeichen", "Schilder, Ampeln, Markierungen", "Tiefbauamt"),
-    ("Sonstiges", "sonstiges", "Alles andere", "Bürgerservice"),
-]
-HOURS = [(day, time(8), time(16)) for day in range(4)] + [(4, time(8), time(12))]
+from stadtbote.inbox import defaults
 
 
 def seed(apps, schema_editor):
-    Department = apps.get_model("inbox", "Department")
-    Category = apps.get_model("inbox", "Category")
-    OfficeHours = apps.get_model("inbox", "OfficeHours")
-    departments = {}
-    for position, name in enumerate(DEPARTMENTS):
-        departments[name], _ = Department.objects.get_or_create(
-            name=name, defaults={"position": position}
-        )
-    for position, (name, code, description, department) in enumerate(CATEGORIES):
-        Category.objects.get_or_create(
-            service_code=code,
-            defaults={
-                "name": name,
-                "description": description,
-                "department": departments[department],
-                "position": position,
-            },
-        )
-    if not OfficeHours.objects.exists():
-        for weekday, opens, closes in HOURS:
-            OfficeHours.objects.create(weekday=weekday, opens=opens, closes=closes)
+    defaults.seed(*(apps.get_model("inbox", name) for name in defaults.MODELS))
 
 
 class Migration(migrations.Migration):
