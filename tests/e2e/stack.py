@@ -228,6 +228,8 @@ def running_stack(
             "WHATSAPP_VERIFY_TOKEN": secrets.token_urlsafe(8),
             "WHATSAPP_MESSAGES_PER_SECOND": "80",
             "STADTBOTE_WORKER_THREADS": "2",
+            # Where the app really answers: links it hands out (Open311 media URLs) must work.
+            "STADTBOTE_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
         }
     )
     env.update(options.env)
