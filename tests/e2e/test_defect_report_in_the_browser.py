@@ -166,8 +166,13 @@ def _resolve_in_the_inbox(stack: Stack, agent: Any, reference: str, password: st
     agent.fill("#id_password", password)
     agent.keyboard.press("Enter")
     agent.wait_for_url(lambda url: urlparse(url).path == "/posteingang/")
+    # An agent of the lighting's department looks at what is theirs.
+    agent.get_by_label("Abteilung").select_option(label="Tiefbauamt")
+    agent.get_by_role("button", name="Anzeigen").click()
+    agent.wait_for_url(lambda url: "department=" in urlparse(url).query)
     row = agent.locator("table.inbox tbody tr").filter(has_text=reference)
     assert row.count() == 1
+    assert "Tiefbauamt" in row.inner_text()
     row.get_by_role("link", name=re.compile(r"Bürger·in #\d+")).click()
     agent.wait_for_url(lambda url: re.fullmatch(r"/posteingang/\d+/", urlparse(url).path))
 

@@ -132,6 +132,13 @@ def create_concern(
         ConcernEvent.objects.create(concern=concern, at=now, status=Status.NEW)
         if photo is not None:
             Message.objects.filter(pk=photo.pk).update(concern=concern)
+        if conversation is not None and concern.department_id is not None:
+            # A conversation nobody has routed yet goes where its concern goes: agents filter
+            # the inbox by department, and would otherwise not find the new report there.
+            # A routing someone chose is never overwritten.
+            unrouted = Conversation.objects.filter(pk=conversation.pk, department__isnull=True)
+            if unrouted.update(department=concern.department_id):
+                conversation.department_id = concern.department_id
         signals.concern_created.send(Concern, concern=concern)
     return concern
 
