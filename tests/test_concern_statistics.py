@@ -287,8 +287,8 @@ def test_the_page_shows_the_chosen_period_or_the_default(as_, people, raw, days)
 
 def test_the_page_is_in_german_too(as_, people, recent):
     page = as_(people["vera"]).get(PAGE, HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    assert "Statistik der Anliegen" in page and "ohne Stadtteil" in page
-    assert "Anliegen nach Kategorie" in page and "erledigt" in page
+    assert "Statistik der Meldungen" in page and "ohne Stadtteil" in page
+    assert "Meldungen nach Kategorie" in page and "erledigt" in page
 
 
 def test_the_csv_has_the_three_tables_and_no_single_concern(as_, people, recent):
