@@ -215,3 +215,28 @@ def test_the_demo_registers_both_inbox_templates_with_the_emulator():
         SendLoop.shutdown()
     assert news.body_parameters == ["1", "2"] and news.category == "UTILITY"
     assert [b.text for b in answer.buttons] == [chat_templates.REPLY_WAITING_BUTTON]
+
+
+def test_news_of_the_concern_answers_the_waiting_citizen():
+    subscriber = active_subscriber()
+    concern = concern_of(subscriber)
+    conversation = concern.conversation
+    conversation.awaiting_since = timezone.now() - timedelta(days=3)  # overdue by now
+    conversation.save()
+    actions.set_concern_status(concern, Status.RESOLVED, note="Repariert")
+    conversation.refresh_from_db()
+    assert conversation.awaiting_since is None
+    assert conversation.status == Status.IN_PROGRESS
+    assert conversation.first_answer_at is not None
+
+
+def test_news_that_could_not_be_sent_answers_nobody(caplog):
+    subscriber = active_subscriber(wrote_just_now=False)
+    concern = concern_of(subscriber)
+    conversation = concern.conversation
+    since = timezone.now() - timedelta(days=3)
+    conversation.awaiting_since = since
+    conversation.save()
+    actions.set_concern_status(concern, Status.RESOLVED)  # no template approved
+    conversation.refresh_from_db()
+    assert conversation.awaiting_since == since

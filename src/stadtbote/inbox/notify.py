@@ -9,7 +9,8 @@ the transaction of the change, so a rolled-back change tells nobody.
 - Inside WhatsApp's 24-hour window the news goes out as a free text; outside it as the utility
   template "stadt_meldung" (reference, short news), which Meta allows at any time.
 - Every notification is stored in the conversation as an automatic message with its send
-  record, so staff see what the citizen was told and whether it arrived.
+  record, so staff see what the citizen was told and whether it arrived; the conversation
+  counts as answered (no longer waiting, not overdue).
 - Without the approved template nothing can be sent outside the window: an internal note in
   the conversation says so (staff can answer once the citizen writes again), and the log
   names the concern by id.
@@ -26,7 +27,7 @@ from django.utils.translation import gettext
 
 from stadtbote.channels.types import OutboundMessage
 from stadtbote.dialogue import outbox
-from stadtbote.inbox import chat_templates
+from stadtbote.inbox import chat_templates, replying
 from stadtbote.inbox import report_texts as say
 from stadtbote.inbox.actions import clip
 from stadtbote.inbox.models import Concern, Conversation, Message, Status
@@ -70,7 +71,7 @@ def tell(concern: Concern, status: str | None, note: str = "") -> Message | None
         if news is None:
             return _not_told(conversation, concern, short)
         message = news
-    return Message.objects.create(
+    told = Message.objects.create(
         conversation=conversation,
         concern=concern,
         direction=Message.Direction.AUTO,
@@ -78,6 +79,8 @@ def tell(concern: Concern, status: str | None, note: str = "") -> Message | None
         reply=outbox.queue_reply(subscriber, message),
         created_at=now,
     )
+    replying.note_answer(conversation, now)  # news of their concern answers the citizen
+    return told
 
 
 def _not_told(conversation: Conversation, concern: Concern, news: str) -> Message:

@@ -58,11 +58,13 @@ def reply(
                 outbox.queue_reply(subscriber, invitation)  # once, however many are held
             message.held = True
         message.save()
-        _note_answer(conversation, now)
+        note_answer(conversation, now)
     return message
 
 
-def _note_answer(conversation: Conversation, now: datetime) -> None:
+def note_answer(conversation: Conversation, now: datetime) -> None:
+    """The citizen got an answer from the city (from staff, or news of their concern): the
+    conversation no longer waits, and is no longer overdue."""
     conversation.awaiting_since = None
     conversation.first_answer_at = conversation.first_answer_at or now
     conversation.last_answer_at = now
