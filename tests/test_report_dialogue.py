@@ -250,14 +250,19 @@ def test_a_stranger_reports_a_street_light_with_a_pin_and_a_photo():
     assert concern.photo.media_state == Message.MediaState.PENDING
     assert concern.conversation.subscriber == subscribers.find(ALICE)
     assert concern.district is None
-    # Every message of the report is the concern's, in the order sent.
-    assert list(Message.objects.values_list("kind", "concern")) == [
-        ("text", concern.pk),
-        ("text", concern.pk),
-        ("location", concern.pk),
-        ("image", concern.pk),
-        ("text", concern.pk),
+    # Every message of the report is the concern's, in the order sent, and so is the
+    # confirmation with the reference number (staff see what the citizen was told).
+    assert list(Message.objects.values_list("direction", "kind", "concern")) == [
+        ("in", "text", concern.pk),
+        ("in", "text", concern.pk),
+        ("in", "location", concern.pk),
+        ("in", "image", concern.pk),
+        ("in", "text", concern.pk),
+        ("auto", "text", concern.pk),
     ]
+    confirmation = Message.objects.get(direction="auto")
+    assert concern.reference in confirmation.text
+    assert confirmation.reply == Reply.objects.order_by("id").last()
     assert draft() is None
     assert subscribers.find(ALICE).status == Subscriber.Status.CONTACT  # not subscribed by it
 

@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
 from stadtbote.channels.types import (
     Choice,
     CitizenMessage,
@@ -38,6 +40,7 @@ from stadtbote.channels.types import (
     OutboundMessage,
     UnsupportedMessage,
 )
+from stadtbote.dialogue import outbox
 from stadtbote.inbox import actions, geo
 from stadtbote.inbox import report_texts as say
 from stadtbote.inbox.models import Category, Concern, Message, ReportDraft
@@ -189,7 +192,9 @@ def _at_location(draft: ReportDraft, event: CitizenMessage, message: Message) ->
     return _question(draft)
 
 
-def _at_photo(draft: ReportDraft, event: CitizenMessage, message: Message) -> OutboundMessage:
+def _at_photo(
+    draft: ReportDraft, event: CitizenMessage, message: Message
+) -> OutboundMessage | None:
     if _is_photo(event):
         draft.photo, draft.step = message, Step.DESCRIPTION
         _touch(draft, event.timestamp)
@@ -199,7 +204,8 @@ def _at_photo(draft: ReportDraft, event: CitizenMessage, message: Message) -> Ou
         _touch(draft, event.timestamp)
         return _question(draft)
     if isinstance(event, InboundText) and _has_words(event.text):
-        return _finish(draft, event.text, message)
+        _finish(draft, event.text, message)
+        return None
     return _question(draft, hint=say.photo_hint(draft.subscriber.language))
 
 
@@ -207,7 +213,8 @@ def _at_description(
     draft: ReportDraft, event: CitizenMessage, message: Message
 ) -> OutboundMessage | None:
     if isinstance(event, InboundText) and _has_words(event.text):
-        return _finish(draft, event.text, message)
+        _finish(draft, event.text, message)
+        return None
     if _is_photo(event):
         # Several photos sent at once: the first is the report's photo, the others come
         # along (they are the report's messages) without an answer each.
@@ -230,7 +237,9 @@ def _at_adding(draft: ReportDraft, event: CitizenMessage, message: Message) -> O
     return say.added(lang, concern.reference)
 
 
-def _finish(draft: ReportDraft, description: str, last: Message) -> OutboundMessage:
+def _finish(draft: ReportDraft, description: str, last: Message) -> None:
+    """Files the concern and sends the reference number; the confirmation is kept in the
+    conversation too, so staff see what the citizen was told."""
     subscriber = draft.subscriber
     assert draft.category is not None  # past CATEGORY there always is one
     conversation = actions.conversation_of(subscriber)
@@ -255,7 +264,15 @@ def _finish(draft: ReportDraft, description: str, last: Message) -> OutboundMess
         mine.filter(pk=last.pk).update(concern=concern)
     log.info("concern %s reported in the chat by subscriber %s", concern.pk, subscriber.pk)
     draft.delete()
-    return say.done(subscriber.language, concern.reference, concern.pk)
+    confirmation = say.done(subscriber.language, concern.reference, concern.pk)
+    Message.objects.create(
+        conversation=conversation,
+        concern=concern,
+        direction=Message.Direction.AUTO,
+        text=actions.clip(confirmation.text),
+        reply=outbox.queue_reply(subscriber, confirmation, in_reply_to=last.platform_id),
+        created_at=timezone.now(),
+    )
 
 
 # --- additions ------------------------------------------------------------------------------
