@@ -488,6 +488,17 @@ def test_cancel_ends_the_report_and_nothing_is_reported(how):
     assert draft() is None
 
 
+def test_cancel_typed_in_english_cancels_the_report_and_unsubscribes_nobody():
+    active_subscriber()
+    report_until("location")
+    write(ALICE, "Cancel")
+    assert last_text() == say.cancelled("de").text
+    assert draft() is None
+    assert subscribers.find(ALICE).status == Subscriber.Status.ACTIVE
+    write(ALICE, "cancel")  # without a report it means Stop, as before
+    assert subscribers.find(ALICE).status != Subscriber.Status.ACTIVE
+
+
 def test_cancel_without_a_report_answers_calmly():
     tap(ALICE, say.CANCEL)
     assert last_text() == say.nothing_open("de").text

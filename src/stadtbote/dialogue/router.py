@@ -112,7 +112,9 @@ def _first_time(event: CitizenMessage | Reaction, subscriber: Subscriber) -> boo
 
 def _on_text(subscriber: Subscriber, event: InboundText) -> OutboundMessage | None:
     match = understand(event.text)
-    if match is None:
+    if match is None or (
+        match.command is Command.STOP and reporting.cancels_report(subscriber, event)
+    ):
         return _not_a_command(subscriber, event)
     if match.language and match.command is Command.START and subscriber.status != Status.ACTIVE:
         subscribers.set_language(subscriber, match.language)

@@ -55,7 +55,9 @@ Step = ReportDraft.Step
 Kind = Message.Kind
 # "M-2026-00042", also typed as "m 2026 00042" or "M-2026-42".
 _REFERENCE = re.compile(r"(?<![\w-])M[\s-]?(\d{4})[\s-](\d{1,12})(?!\w)", re.IGNORECASE)
-_CANCEL_WORDS = {"abbrechen", "abbruch", "abbrechenbitte"}
+# "cancel" is also a word for Stop; while a report is under way it cancels the report
+# (cancels_report), so nobody unsubscribes by abandoning one.
+_CANCEL_WORDS = {"abbrechen", "abbruch", "abbrechenbitte", "cancel"}
 # Typed instead of tapping "Ohne Foto" (the text is otherwise taken as the description).
 _SKIP = {"ohnefoto", "keinfoto", "keinbild", "ohnebild", "keins", "nein", "nophoto", "skip"}
 _WORDS_ONLY = re.compile(r"[^\w]+", re.UNICODE)
@@ -347,6 +349,17 @@ def _own_concern(subscriber: Subscriber, concern_id: int | None) -> Concern | No
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def cancels_report(subscriber: Subscriber, event: InboundText) -> bool:
+    """The text cancels a report under way (asked by the router before it takes a word that
+    also means Stop as Stop)."""
+    return (
+        _is_cancel(event.text)
+        and ReportDraft.objects.filter(
+            subscriber=subscriber, updated_at__gte=event.timestamp - STALE
+        ).exists()
+    )
 
 
 def _current(subscriber: Subscriber, at: datetime) -> ReportDraft | None:
