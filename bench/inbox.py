@@ -176,13 +176,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--intake", type=int, default=5_000)
     parser.add_argument("--citizens", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--search-repeat", type=int, default=10, help="searches take seconds")
     parser.add_argument("--backends", default="postgres,sqlite")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 @contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
+def postgres_database(keep: bool) -> Iterator[str]:
     import psycopg
 
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
@@ -191,8 +193,9 @@ def postgres_database() -> Iterator[str]:
     try:
         yield f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
     finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def run_backend(backend: str, args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
@@ -200,7 +203,7 @@ def run_backend(backend: str, args: argparse.Namespace, argv: list[str]) -> dict
         data = cleanup.enter_context(scratch_dir(f"inbox-{backend}"))
         env = base_env(data)
         if backend == "postgres":
-            env["DATABASE_URL"] = cleanup.enter_context(postgres_database())
+            env["DATABASE_URL"] = cleanup.enter_context(postgres_database(args.keep))
             env["REDIS_URL"] = cleanup.enter_context(redis_flushed(REDIS_URL))
         result = subprocess.run(
             [PYTHON, __file__, *argv, "--child", backend],
@@ -248,12 +251,26 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     log(f"{connection.vendor}: seeded in {result['seed_seconds']:.0f} s: {result['rows']}")
     analyze()
     result["lists"] = measure_lists(seeded, args.repeat)
-    result["search"] = measure_search(seeded, args.repeat)
+    result["search"] = measure_search(seeded, args.search_repeat)
     if connection.vendor == "postgresql":
         with without_trigram_indexes():
-            result["search_without_trigram_indexes"] = measure_search(seeded, args.repeat)
+            result["search_without_trigram_indexes"] = measure_search(seeded, args.search_repeat)
+        # PostgreSQL compiles a query whose estimated cost is high enough (jit_above_cost),
+        # which costs more than it saves on these: the same without JIT, for comparison.
+        with jit_off():
+            result["lists_jit_off"] = measure_lists(seeded, args.repeat)
+            result["search_jit_off"] = measure_search(seeded, args.search_repeat)
+            with without_trigram_indexes():
+                result["search_without_trigram_indexes_jit_off"] = measure_search(
+                    seeded, args.repeat
+                )
     result["conversation_page"] = measure_conversation_page(seeded, args.repeat)
-    result["intake"] = measure_intake(args)
+    result["intake"] = measure_intake(args, 0)
+    if connection.vendor == "postgresql":
+        result["trigram_index_sizes"] = index_sizes()
+        # What the indexes cost the writes: the same again for another thousand citizens.
+        with without_trigram_indexes():
+            result["intake_without_trigram_indexes"] = measure_intake(args, args.citizens)
     return result
 
 
@@ -306,7 +323,9 @@ def insert(model: Any, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> N
         batch.clear()
 
     for row in rows:
-        values = tuple(v if a is None or v is None else a(v) for v, a in zip(row, adapt))
+        values = tuple(
+            v if a is None or v is None else a(v) for v, a in zip(row, adapt, strict=True)
+        )
         batch.append(values + constant)
         if len(batch) >= CHUNK:
             flush()
@@ -317,8 +336,8 @@ def insert(model: Any, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> N
 def seed(args: argparse.Namespace) -> dict[str, Any]:
     from django.contrib.auth.models import User
     from django.utils import timezone
-    from seed import create_subscribers
 
+    from seed import create_subscribers
     from stadtbote.accounts import roles
     from stadtbote.inbox.models import Category, Concern, Conversation, Message, Status
 
@@ -337,7 +356,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     # Conversations: a year of them; the open ones were active in the last 30 days.
     conversation_rows = []
     spans: list[tuple[datetime, datetime]] = []
-    for i, subscriber in enumerate(subscriber_ids):
+    for subscriber in subscriber_ids:
         created = now - timedelta(days=rnd.uniform(0, 365))
         roll = rnd.random()
         status = (
@@ -398,7 +417,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     log(f"{len(conversation_ids)} conversations")
 
     # Messages: about `--messages`, a few per conversation (skewed), one with exactly 300.
-    per = [1 + int(rnd.expovariate(1 / (args.messages / args.conversations - 1))) for _ in spans]
+    per = [1 + round(rnd.expovariate(1 / (args.messages / args.conversations - 1))) for _ in spans]
     long_index = len(per) // 2
     per[long_index] = LONG_CONVERSATION
     message_count = 0
@@ -406,7 +425,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     def messages() -> Iterator[tuple[Any, ...]]:
         nonlocal message_count
         for index, (conversation, (start, end), count) in enumerate(
-            zip(conversation_ids, spans, per)
+            zip(conversation_ids, spans, per, strict=True)
         ):
             span = max((end - start).total_seconds(), 60.0)
             for k in range(count):
@@ -633,6 +652,7 @@ def without_trigram_indexes() -> Iterator[None]:
         indexes = cursor.fetchall()
         for name, _ in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
+    log(f"dropped for a while: {[name for name, _ in indexes]}")
     if indexes:
         analyze()
     try:
@@ -642,6 +662,21 @@ def without_trigram_indexes() -> Iterator[None]:
             for _, definition in indexes:
                 cursor.execute(definition)
         analyze()
+
+
+@contextlib.contextmanager
+def jit_off() -> Iterator[None]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        before = cursor.fetchone()[0]
+        cursor.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET jit = {'on' if before == 'on' else 'off'}")
 
 
 def measure_conversation_page(seeded: dict[str, Any], repeat: int) -> dict[str, Any]:
@@ -686,19 +721,31 @@ def inbound_body(sender: str, text: str, serial: int) -> bytes:
     return json.dumps(envelope).encode()
 
 
-def store_inbound(first: int, count: int, citizens: int) -> None:
-    from seed import number
+def index_sizes() -> dict[str, str]:
+    from django.db import connection
 
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT indexname, pg_size_pretty(pg_relation_size(indexname::regclass))
+               FROM pg_indexes WHERE indexname LIKE %s ORDER BY indexname""",
+            ["%trgm%"],
+        )
+        return dict(cursor.fetchall())
+
+
+def store_inbound(first: int, count: int, citizens: int, first_citizen: int) -> None:
+    from seed import number
     from stadtbote.channels import inbound
 
     rnd = random.Random(first)
     for serial in range(first, first + count):
-        body = inbound_body(number(serial % citizens), citizen_text(rnd), serial)
+        sender = number(first_citizen + serial % citizens)
+        body = inbound_body(sender, citizen_text(rnd), serial)
         if not inbound.store(channel="whatsapp", body=body).created:
             raise RuntimeError("a webhook body was stored twice")
 
 
-def measure_intake(args: argparse.Namespace) -> dict[str, Any]:
+def measure_intake(args: argparse.Namespace, first_citizen: int) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -710,7 +757,8 @@ def measure_intake(args: argparse.Namespace) -> dict[str, Any]:
     before = Message.objects.filter(direction=Message.Direction.IN).count()
     replies_before = Reply.objects.count()
     t0 = time.perf_counter()
-    store_inbound(0, args.intake, args.citizens)
+    offset = 10**9 if first_citizen else 0  # other message ids for other citizens
+    store_inbound(offset, args.intake, args.citizens, first_citizen)
     store_seconds = time.perf_counter() - t0
     analyze()
     t0 = time.perf_counter()
@@ -732,7 +780,7 @@ def measure_intake(args: argparse.Namespace) -> dict[str, Any]:
         "automatic_answers_queued": Reply.objects.count() - replies_before,
     }
     sample = 200
-    store_inbound(args.intake, sample, args.citizens)
+    store_inbound(offset + args.intake, sample, args.citizens, first_citizen)
     with CaptureQueriesContext(connection) as captured:
         while apply_inbound_once():
             pass
