@@ -24,9 +24,10 @@ Then, in-process:
    until nothing is pending, timed; and the SQL queries per message on a further sample.
 
 Times are milliseconds, median and p95 (nearest rank) of `--repeat` runs after two warm-up
-runs, plus the SQL queries of one run. On PostgreSQL the search is run a second time with the
-trigram indexes (migration inbox 0003) dropped, to show what they bring. Prints JSON; progress
-goes to stderr. Redis: `STADTBOTE_BENCH_REDIS_URL` (flushed before and after) on PostgreSQL.
+runs, plus the SQL queries of one run. On PostgreSQL the search is run again with the trigram
+indexes (migration inbox 0003) dropped for a while, and the lists and searches again with
+`SET jit = off`, to show what each brings; the intake runs a second time, for other citizens,
+without the indexes. Prints JSON; progress goes to stderr. Redis: `STADTBOTE_BENCH_REDIS_URL` (flushed before and after) on PostgreSQL.
 """
 
 from __future__ import annotations
