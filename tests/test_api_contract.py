@@ -4,6 +4,8 @@ error, answers only with status codes it documents, and its answers match their 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -74,3 +76,25 @@ def token(db, django_user_model):
 def test_the_api_keeps_its_contract(case, token):
     response = case.call(headers={"Authorization": f"Bearer {token}"})
     case.validate_response(response, checks=CHECKS)
+
+
+@pytest.mark.django_db
+def test_a_nul_character_anywhere_in_a_request_is_refused_not_a_server_error(client):
+    from django.contrib.auth import get_user_model
+
+    from tests.helpers import staff_with_roles
+
+    editor = staff_with_roles(get_user_model(), erika=Role.EDITOR)["erika"]
+    token = create_token(editor)
+    for body in (
+        {"districts": ["Nord\x00"]},
+        {"topics": [], "template": "stadt\x00news"},
+        {"language": "d\x00"},
+    ):
+        response = client.post(
+            "/api/v1/audiences/count",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 422, body

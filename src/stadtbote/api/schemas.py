@@ -5,10 +5,33 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 
-class PostIn(Schema):
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class In(Schema):
+    """What a client sends. A NUL character in any field is refused here (422): PostgreSQL
+    cannot store one, and no name, slug or text of ours contains one. (Fields the schema does
+    not know are ignored anyway.)"""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("a NUL character is not allowed")
+        return value
+
+
+class PostIn(In):
     title: str = Field(min_length=1, max_length=200)
     text: str = Field(min_length=1, max_length=4096)
     topics: list[str] = Field(default_factory=list, description="topic slugs; empty: everybody")
@@ -24,7 +47,7 @@ class PostIn(Schema):
     on_website: bool = Field(default=True, description="shown in the public archive once sent")
 
 
-class PostUpdateIn(Schema):
+class PostUpdateIn(In):
     """Only the fields given change; a draft only."""
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
@@ -40,11 +63,11 @@ class PostUpdateIn(Schema):
     on_website: bool | None = None
 
 
-class ScheduleIn(Schema):
+class ScheduleIn(In):
     publish_at: datetime | None = Field(description="in the future; null: at approval, at once")
 
 
-class AudienceIn(Schema):
+class AudienceIn(In):
     topics: list[str] = Field(default_factory=list, description="topic slugs; empty: everybody")
     districts: list[str] = Field(default_factory=list, description="district slugs; empty: city")
     language: str = Field(default="", max_length=5)
@@ -70,11 +93,11 @@ class TemplateOut(Schema):
     body: str
 
 
-class ApprovalIn(Schema):
+class ApprovalIn(In):
     reason: str = Field(default="", max_length=300, description="needed to send alone (urgent)")
 
 
-class RejectionIn(Schema):
+class RejectionIn(In):
     comment: str = Field(default="", max_length=500)
 
 
@@ -179,11 +202,11 @@ class FunnelOut(Schema):
     opt_outs_24h: int = Field(description="opt-outs city-wide in the 24 hours after it started")
 
 
-class ChannelPostingIn(Schema):
+class ChannelPostingIn(In):
     posted_at: datetime | None = None
 
 
-class ChannelCountsIn(Schema):
+class ChannelCountsIn(In):
     followers: int | None = Field(default=None, ge=0)
     reactions: int | None = Field(default=None, ge=0)
 
@@ -197,7 +220,7 @@ class ChannelOut(Schema):
     counts_updated_at: datetime | None
 
 
-class SeriesQuery(Schema):
+class SeriesQuery(In):
     from_: date | None = Field(None, alias="from", description="first day (default: 89 days ago)")
     to: date | None = Field(None, description="last day (default: today)")
 
