@@ -16,7 +16,7 @@ from tests.inbox_pages import chat_concern, citizen, writes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.backend]
 
-MIGRATION = importlib.import_module("stadtbote.inbox.migrations.0003_bench_search_trigram")
+MIGRATION = importlib.import_module("stadtbote.inbox.migrations.0003_search_trigram")
 
 
 def _index_names() -> set[str]:
@@ -76,5 +76,5 @@ def test_the_migration_reverses_cleanly():
         MIGRATION.forwards(None, editor)
     assert _index_names() >= set(MIGRATION.INDEXES)
     assert (
-        MigrationExecutor(connection).migration_plan([("inbox", "0003_bench_search_trigram")]) == []
+        MigrationExecutor(connection).migration_plan([("inbox", "0003_search_trigram")]) == []
     )
