@@ -161,3 +161,20 @@ def test_a_download_pending_for_days_is_given_up(run):
     assert run().abandoned_downloads == 1
     stuck.refresh_from_db()
     assert stuck.media_state == Message.MediaState.FAILED
+
+
+def test_a_report_left_half_way_goes_and_one_under_way_stays(run):
+    from stadtbote.inbox.models import ReportDraft
+
+    lighting = Category.objects.get(service_code="beleuchtung")
+    for number, hours in ((ALICE, 3), (BOB, 1)):
+        ReportDraft.objects.create(
+            subscriber=active_subscriber(number),
+            step=ReportDraft.Step.LOCATION,
+            category=lighting,
+            updated_at=timezone.now() - timedelta(hours=hours),
+        )
+    assert run().deleted_report_drafts == 1
+    assert list(ReportDraft.objects.values_list("subscriber__phone_index", flat=True)) == [
+        active_subscriber(BOB).phone_index
+    ]

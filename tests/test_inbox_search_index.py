@@ -75,6 +75,4 @@ def test_the_migration_reverses_cleanly():
     with connection.schema_editor() as editor:
         MIGRATION.forwards(None, editor)
     assert _index_names() >= set(MIGRATION.INDEXES)
-    assert (
-        MigrationExecutor(connection).migration_plan([("inbox", "0003_search_trigram")]) == []
-    )
+    assert MigrationExecutor(connection).migration_plan([("inbox", "0003_search_trigram")]) == []

@@ -39,6 +39,7 @@ class RetentionReport:
     deleted_login_failures: int = 0
     anonymised_polls: int = 0
     deleted_inbox_messages: int = 0
+    deleted_report_drafts: int = 0
     deleted_conversations: int = 0
     anonymised_concerns: int = 0
     deleted_orphan_files: int = 0
@@ -83,5 +84,6 @@ def apply_retention() -> RetentionReport:
     report.anonymised_concerns = kept.concerns
     report.deleted_orphan_files = kept.orphan_files
     report.abandoned_downloads = kept.abandoned_downloads
+    report.deleted_report_drafts = kept.stale_drafts
     log.info("retention applied: %s", asdict(report))
     return report

@@ -25,8 +25,15 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
-from stadtbote.inbox import media
-from stadtbote.inbox.models import OPEN_STATUSES, Concern, Conversation, Message, Status
+from stadtbote.inbox import media, reporting
+from stadtbote.inbox.models import (
+    OPEN_STATUSES,
+    Concern,
+    Conversation,
+    Message,
+    ReportDraft,
+    Status,
+)
 
 BATCH = 500
 # A file younger than this may belong to a download finishing right now (written to disk,
@@ -41,6 +48,7 @@ class InboxRetention:
     concerns: int = 0
     orphan_files: int = 0
     abandoned_downloads: int = 0
+    stale_drafts: int = 0
 
 
 def apply(now: datetime, keep: timedelta) -> InboxRetention:
@@ -51,6 +59,11 @@ def apply(now: datetime, keep: timedelta) -> InboxRetention:
     report.concerns = _anonymise_concerns(cutoff)
     report.orphan_files = remove_orphans(now)
     report.abandoned_downloads = media.give_up(now)
+    # A report left half-way holds a place and a category nobody will file; it would be
+    # dropped at the citizen's next message anyway.
+    report.stale_drafts, _ = ReportDraft.objects.filter(
+        updated_at__lt=now - reporting.STALE
+    ).delete()
     return report
 
 
