@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from stadtbote.accounts import audit
 from stadtbote.inbox.models import CannedReply, Category, Department
+from stadtbote.subscribers import catalog
 
 MAX_ACTIVE = 10  # rows of one WhatsApp list message
 
@@ -103,17 +104,9 @@ def _plain(value: Any) -> Any:
 @transaction.atomic
 def move(by: AbstractBaseUser, item: Ordered, step: int) -> None:
     """One place up (-1) or down (+1): the order of the chat's list and of the pages."""
-    model: type[Ordered] = type(item)
-    items: list[Ordered] = list(model.objects.select_for_update().order_by("position", "name"))
-    index = next(i for i, other in enumerate(items) if other.pk == item.pk)
-    target = index + step
-    if not 0 <= target < len(items):
-        return
-    items[index], items[target] = items[target], items[index]
-    for position, other in enumerate(items, start=1):
-        if other.position != position:
-            model.objects.filter(pk=other.pk).update(position=position)
-    audit.record(by, f"settings.{_name(model)}_moved", item, position=[index + 1, target + 1])
+    moved = catalog.swap_places(item, step)
+    if moved is not None:
+        audit.record(by, f"settings.{_name(type(item))}_moved", item, position=list(moved))
 
 
 def department_ties(department: Department) -> dict[str, int]:

@@ -72,14 +72,23 @@ def delete(by: AbstractBaseUser, item: Choice) -> None:
 @transaction.atomic
 def move(by: AbstractBaseUser, item: Choice, step: int) -> None:
     """Moves one place up (-1) or down (+1) in the order citizens see in the chat."""
-    model: type[Choice] = type(item)
-    items: list[Choice] = list(model.objects.select_for_update().order_by("position", "name"))
+    moved = swap_places(item, step)
+    if moved is not None:
+        audit.record(by, f"settings.{_kind(type(item))}_moved", item, position=list(moved))
+
+
+def swap_places(item: Any, step: int) -> tuple[int, int] | None:
+    """Swaps `item` with its neighbour one place up (-1) or down (+1) in its model's order
+    (`position`, then `name`), numbering them 1, 2, 3 … anew; the old and new places, or None
+    at either end. Call inside a transaction: the rows are locked."""
+    model = type(item)
+    items = list(model.objects.select_for_update().order_by("position", "name"))
     index = next(i for i, other in enumerate(items) if other.pk == item.pk)
     target = index + step
     if not 0 <= target < len(items):
-        return
+        return None
     items[index], items[target] = items[target], items[index]
     for position, other in enumerate(items, start=1):
         if other.position != position:
             model.objects.filter(pk=other.pk).update(position=position)
-    audit.record(by, f"settings.{_kind(model)}_moved", item, position=[index + 1, target + 1])
+    return index + 1, target + 1
