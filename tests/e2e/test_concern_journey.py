@@ -142,13 +142,14 @@ def _journey(stack: Stack, phone: Phone) -> None:
     assert news["template"]["name"] == "stadt_meldung"
     assert "Die Laterne ist wieder ausgefallen." in json.dumps(news["template"], ensure_ascii=False)
 
-    # Staff see each of the three notifications in the conversation, with its send record.
+    # Staff see what the citizen was told, each with its send record: the confirmation with
+    # the reference number and the three notifications.
     told = stack.query(
         "SELECT count(*) FROM inbox_message WHERE concern_id = %s AND direction = 'auto'"
         " AND reply_id IS NOT NULL",
         [concern_id],
     )
-    assert told == [(3,)]
+    assert told == [(4,)]
 
 
 def _set_status(stack: Stack, reference: str, status: str, note: str = "") -> None:
