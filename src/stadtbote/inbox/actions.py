@@ -50,10 +50,12 @@ def clip(text: str) -> str:
     return text.replace("\x00", "")[:TEXT_MAX]
 
 
-def record_inbound(subscriber: Subscriber, event: CitizenMessage) -> Message:
-    """Stores a citizen's message in their conversation and marks it as waiting for an
-    answer. A resolved conversation opens again."""
-    conversation = conversation_of(subscriber)
+def record_inbound(
+    subscriber: Subscriber, event: CitizenMessage, conversation: Conversation | None = None
+) -> Message:
+    """Stores a citizen's message in their conversation (`conversation`, when the caller has
+    it already) and marks it as waiting for an answer. A resolved conversation opens again."""
+    conversation = conversation or conversation_of(subscriber)
     message = Message(
         conversation=conversation,
         direction=Message.Direction.IN,

@@ -27,9 +27,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from stadtbote.channels.types import OutboundMessage
-from stadtbote.dialogue import outbox, texts
-from stadtbote.inbox import emergency, expect_texts, office_hours
-from stadtbote.inbox.actions import clip
+from stadtbote.dialogue import texts
+from stadtbote.inbox import emergency, expect_texts, office_hours, replying
 from stadtbote.inbox.models import Conversation, Message
 from stadtbote.subscribers.models import Subscriber
 
@@ -110,15 +109,10 @@ def answer(
     text, marks = compose(subscriber, conversation, message, first=first)
     if not text:
         return None
-    reply = outbox.queue_reply(subscriber, OutboundMessage(text=text), in_reply_to=in_reply_to)
     if marks:
         Conversation.objects.filter(pk=conversation.pk).update(**marks)
         for name, value in marks.items():
             setattr(conversation, name, value)
-    return Message.objects.create(
-        conversation=conversation,
-        direction=Message.Direction.AUTO,
-        text=clip(text),
-        created_at=timezone.now(),
-        reply=reply,
+    return replying.send_automatic(
+        subscriber, conversation, OutboundMessage(text=text), in_reply_to=in_reply_to
     )

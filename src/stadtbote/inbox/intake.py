@@ -19,12 +19,13 @@ def on_message(subscriber: Subscriber, event: CitizenMessage) -> OutboundMessage
     at once must not both give the once-per-period answers.
     """
     with transaction.atomic():
-        conversation = actions.conversation_of(subscriber)
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        conversation = Conversation.objects.select_for_update().get(
+            pk=actions.conversation_of(subscriber).pk
+        )
         # Only the first message awaiting an answer is acknowledged, so a citizen who writes
-        # five lines does not get five answers.
+        # five lines does not get five answers. Read before the message is recorded.
         first = conversation.awaiting_since is None
-        message = actions.record_inbound(subscriber, event)
+        message = actions.record_inbound(subscriber, event, conversation)
         auto_answers.answer(
             subscriber, conversation, message, first=first, in_reply_to=event.message_id
         )

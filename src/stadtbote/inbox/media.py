@@ -36,6 +36,7 @@ import httpx
 from django.conf import settings
 from django.db.models import F
 
+from stadtbote.channels.whatsapp.transport import WhatsAppConfig
 from stadtbote.inbox.models import Message
 
 log = logging.getLogger(__name__)
@@ -172,9 +173,9 @@ def _fetch(media_id: str, known_type: str) -> tuple[str, int, str]:
     """Downloads the file; returns its stored name, size and MIME type."""
     if not media_id:
         raise _Permanent("no media id")
-    whatsapp = settings.WHATSAPP
-    headers = {"Authorization": f"Bearer {whatsapp['ACCESS_TOKEN']}"}
-    address = f"{whatsapp['API_BASE_URL']}/{whatsapp['API_VERSION']}/{quote(media_id, safe='')}"
+    config = WhatsAppConfig.from_settings()
+    headers = {"Authorization": f"Bearer {config.access_token}"}
+    address = f"{config.base_url}/{config.version}/{quote(media_id, safe='')}"
     try:
         with httpx.Client(timeout=TIMEOUT, headers=headers, follow_redirects=True) as client:
             info = _media_info(client, address)

@@ -26,7 +26,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from stadtbote.channels.types import OutboundMessage
-from stadtbote.dialogue import outbox
 from stadtbote.inbox import chat_templates, replying
 from stadtbote.inbox import report_texts as say
 from stadtbote.inbox.actions import clip
@@ -71,14 +70,7 @@ def tell(concern: Concern, status: str | None, note: str = "") -> Message | None
         if news is None:
             return _not_told(conversation, concern, short)
         message = news
-    told = Message.objects.create(
-        conversation=conversation,
-        concern=concern,
-        direction=Message.Direction.AUTO,
-        text=clip(message.text),
-        reply=outbox.queue_reply(subscriber, message),
-        created_at=now,
-    )
+    told = replying.send_automatic(subscriber, conversation, message, concern=concern)
     replying.note_answer(conversation, now)  # news of their concern answers the citizen
     return told
 

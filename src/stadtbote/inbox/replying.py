@@ -75,6 +75,27 @@ def note_answer(conversation: Conversation, now: datetime) -> None:
     )
 
 
+def send_automatic(
+    subscriber: Subscriber,
+    conversation: Conversation,
+    message: OutboundMessage,
+    *,
+    concern: Concern | None = None,
+    in_reply_to: str = "",
+) -> Message:
+    """Queues what Stadtbote itself tells the citizen (an automatic answer, a report's
+    confirmation, news of a concern) and keeps it in the conversation with its send record,
+    so staff see what the citizen was told and whether it arrived."""
+    return Message.objects.create(
+        conversation=conversation,
+        concern=concern,
+        direction=Message.Direction.AUTO,
+        text=clip(message.text),
+        reply=outbox.queue_reply(subscriber, message, in_reply_to=in_reply_to),
+        created_at=timezone.now(),
+    )
+
+
 def release_held(subscriber: Subscriber) -> int:
     """Sends the answers held for this citizen, now that their window is open again; called
     by the chat router for every message they send. Returns how many went out."""

@@ -29,8 +29,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.utils import timezone
-
 from stadtbote.channels.types import (
     Choice,
     CitizenMessage,
@@ -40,8 +38,7 @@ from stadtbote.channels.types import (
     OutboundMessage,
     UnsupportedMessage,
 )
-from stadtbote.dialogue import outbox
-from stadtbote.inbox import actions, geo
+from stadtbote.inbox import actions, geo, replying
 from stadtbote.inbox import report_texts as say
 from stadtbote.inbox.models import Category, Concern, Message, ReportDraft
 from stadtbote.lib.ids import parse_id
@@ -267,13 +264,8 @@ def _finish(draft: ReportDraft, description: str, last: Message) -> None:
     log.info("concern %s reported in the chat by subscriber %s", concern.pk, subscriber.pk)
     draft.delete()
     confirmation = say.done(subscriber.language, concern.reference, concern.pk)
-    Message.objects.create(
-        conversation=conversation,
-        concern=concern,
-        direction=Message.Direction.AUTO,
-        text=actions.clip(confirmation.text),
-        reply=outbox.queue_reply(subscriber, confirmation, in_reply_to=last.platform_id),
-        created_at=timezone.now(),
+    replying.send_automatic(
+        subscriber, conversation, confirmation, concern=concern, in_reply_to=last.platform_id
     )
 
 
